@@ -1,0 +1,7 @@
+"""Motion datasets: the procedural dataset writer, readers for the HumanML3D-272 layout and BABEL labels, the AMASS
+converter, and the torch Dataset used for training (`python -m generator.data --help`)."""
+
+from generator.data.babel import FrameLabels, Segment, read_babel, read_frame_labels
+from generator.data.layout import Caption, HumanML3D272
+
+__all__ = ["Caption", "FrameLabels", "HumanML3D272", "Segment", "read_babel", "read_frame_labels"]
