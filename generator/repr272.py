@@ -24,7 +24,6 @@ GROUPS: dict[str, slice] = {
     "velocities": slice(74, 140),
     "rotations": slice(140, 272),
 }
-_IDENTITY_6D = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 
 def _numpy_front_door(fn):
@@ -50,11 +49,6 @@ def _check(name: str, x: torch.Tensor, tail: tuple[int, ...]) -> None:
         raise ValueError(f"{name} must have shape (..., T, {', '.join(map(str, tail))}), got {tuple(x.shape)}")
 
 
-def _yaw_of(rel: torch.Tensor) -> torch.Tensor:
-    """Angle of a (near-)yaw matrix R_y(a): a = atan2(R[0,2], R[0,0]) (projection onto yaw for generated data)."""
-    return torch.atan2(rel[..., 0, 2], rel[..., 0, 0])
-
-
 @_numpy_front_door
 def canonicalize(joints: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotate a clip so frame 0 faces +Z, put frame 0's root at x = z = 0 and the lowest joint at y = 0.
@@ -74,6 +68,14 @@ def canonicalize(joints: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.T
     return j, rots
 
 
+def _yaw_rotate(x: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor, c: torch.Tensor, s: torch.Tensor):
+    """Components of R_y(a) @ (x, y, z) given c = cos a, s = sin a (pass -s for the transpose).
+
+    Written out instead of a (..., 3, 3) matmul: the batched 3x3 products broadcast over joints cost most of the time.
+    """
+    return c * x + s * z, y, c * z - s * x
+
+
 @_numpy_front_door
 def encode(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     """Joints (..., T, 22, 3) + parent-relative rotations (..., T, 22, 3, 3) -> features (..., T, 272).
@@ -84,65 +86,69 @@ def encode(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     _check("rotations", rotations, (NUM_JOINTS, 3, 3))
     root_rot = rotations[..., 0, :, :]  # (..., T, 3, 3)
     g = heading_angle(root_rot)  # (..., T)
-    ry = yaw_matrix(g)  # (..., T, 3, 3)
+    c, s = torch.cos(g), torch.sin(g)
     root = joints[..., 0, :]  # (..., T, 3)
+    dtype = torch.promote_types(joints.dtype, rotations.dtype)
+    out = torch.zeros(joints.shape[:-2] + (DIM,), dtype=dtype, device=joints.device)
 
-    step = (ry[..., :-1, :, :] @ (root[..., 1:, :] - root[..., :-1, :]).unsqueeze(-1)).squeeze(-1)
-    root_vel = torch.cat([torch.zeros_like(step[..., :1, :]), step], dim=-2)[..., [0, 2]]
+    step = root[..., 1:, :] - root[..., :-1, :]
+    vx, _, vz = _yaw_rotate(step[..., 0], None, step[..., 2], c[..., :-1], s[..., :-1])
+    out[..., 1:, 0], out[..., 1:, 1] = vx, vz
 
     dg = g[..., 1:] - g[..., :-1]
-    heading = matrix_to_6d(yaw_matrix(dg))
-    first = torch.tensor(_IDENTITY_6D, dtype=joints.dtype).expand(heading.shape[:-2] + (1, 6))
-    heading = torch.cat([first, heading], dim=-2)
+    out[..., :, 6] = 1.0  # 6-D of R_y: rows [c, 0, s] and [0, 1, 0]; frame 0 is the identity
+    out[..., 0, 2] = 1.0
+    out[..., 1:, 2], out[..., 1:, 4] = torch.cos(dg), torch.sin(dg)
 
-    flat = joints.clone()
-    flat[..., 0] -= root[..., None, 0]
-    flat[..., 2] -= root[..., None, 2]
-    pos = (ry[..., None, :, :] @ flat.unsqueeze(-1)).squeeze(-1)  # (..., T, 22, 3)
-    vel = torch.cat([torch.zeros_like(pos[..., :1, :, :]), pos[..., 1:, :, :] - pos[..., :-1, :, :]], dim=-3)
-
-    rots = rotations.clone()
-    rots[..., 0, :, :] = ry @ root_rot
-    lead = joints.shape[:-2]
-    return torch.cat(
-        [
-            root_vel,
-            heading,
-            pos.reshape(lead + (66,)),
-            vel.reshape(lead + (66,)),
-            matrix_to_6d(rots).reshape(lead + (132,)),
-        ],
-        dim=-1,
+    cj, sj = c[..., None], s[..., None]
+    px, py, pz = _yaw_rotate(
+        joints[..., 0] - root[..., None, 0], joints[..., 1], joints[..., 2] - root[..., None, 2], cj, sj
     )
+    pos = torch.stack([px, py, pz], dim=-1)  # (..., T, 22, 3)
+    out[..., 8:74] = pos.flatten(-2)
+    out[..., 1:, 74:140] = (pos[..., 1:, :, :] - pos[..., :-1, :, :]).flatten(-2)
+
+    rot6 = rotations[..., :2, :].flatten(-3)  # (..., T, 132): the first two rows of each joint's matrix
+    out[..., 146:272] = rot6[..., 6:]
+    r0x, r0y, r0z = _yaw_rotate(root_rot[..., 0, :], None, root_rot[..., 2, :], cj, sj)  # rows of R_y(g) @ R_root
+    out[..., 140:143], out[..., 143:146] = r0x, root_rot[..., 1, :]
+    return out
 
 
-def _heading_and_root(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Accumulated heading R_tot (..., T, 3, 3) and root x/z trajectory (..., T, 3) (y = 0) from [0:8]."""
-    angle = torch.cumsum(_yaw_of(sixd_to_matrix(features[..., 2:8])), dim=-1)
-    r_tot = yaw_matrix(angle)
-    v = torch.zeros(features.shape[:-1] + (3,), dtype=features.dtype, device=features.device)
-    v[..., 0], v[..., 2] = features[..., 0], features[..., 1]
-    v[..., 1:, :] = (r_tot[..., :-1, :, :].transpose(-1, -2) @ v[..., 1:, :].unsqueeze(-1)).squeeze(-1)
-    return r_tot, torch.cumsum(v, dim=-2)
+def _heading_and_root(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """cos and sin (..., T) of the accumulated heading and the root x/z trajectory (..., T, 3) (y = 0) from [0:8].
+
+    The heading change is the yaw of the 6-D block's first row [c, ., s] (its projection onto yaw rotations).
+    """
+    angle = torch.cumsum(torch.atan2(features[..., 4], features[..., 2]), dim=-1)
+    c, s = torch.cos(angle), torch.sin(angle)
+    vx, vz = features[..., 0], features[..., 1]
+    wx, _, wz = _yaw_rotate(vx[..., 1:], None, vz[..., 1:], c[..., :-1], -s[..., :-1])  # R_tot[t-1]^T @ v[t]
+    root = torch.zeros(features.shape[:-1] + (3,), dtype=features.dtype, device=features.device)
+    root[..., 0] = torch.cumsum(torch.cat([vx[..., :1], wx], dim=-1), dim=-1)
+    root[..., 2] = torch.cumsum(torch.cat([vz[..., :1], wz], dim=-1), dim=-1)
+    return c, s, root
 
 
 @_numpy_front_door
 def decode_joints(features: torch.Tensor) -> torch.Tensor:
     """Features (..., T, 272) -> joint positions (..., T, 22, 3) in the canonical world frame."""
     _check("features", features, (DIM,))
-    r_tot, root = _heading_and_root(features)
-    pos = features[..., 8:74].reshape(features.shape[:-1] + (NUM_JOINTS, 3))
-    joints = (r_tot[..., None, :, :].transpose(-1, -2) @ pos.unsqueeze(-1)).squeeze(-1)
-    return joints + root[..., None, :]
+    c, s, root = _heading_and_root(features)
+    pos = features[..., 8:74].unflatten(-1, (NUM_JOINTS, 3))
+    x, y, z = _yaw_rotate(pos[..., 0], pos[..., 1], pos[..., 2], c[..., None], -s[..., None])
+    return torch.stack([x + root[..., None, 0], y, z + root[..., None, 2]], dim=-1)
 
 
 @_numpy_front_door
 def decode_rotations(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Features (..., T, 272) -> (parent-relative rotations (..., T, 22, 3, 3), pelvis position (..., T, 3))."""
     _check("features", features, (DIM,))
-    r_tot, root = _heading_and_root(features)
-    rots = sixd_to_matrix(features[..., 140:272].reshape(features.shape[:-1] + (NUM_JOINTS, 6)))
-    rots = torch.cat([(r_tot.transpose(-1, -2) @ rots[..., 0, :, :]).unsqueeze(-3), rots[..., 1:, :, :]], dim=-3)
+    c, s, root = _heading_and_root(features)
+    rots = sixd_to_matrix(features[..., 140:272].unflatten(-1, (NUM_JOINTS, 6)))
+    m = rots[..., 0, :, :].clone()  # a copy, so that writing the root back in place keeps autograd's inputs intact
+    x, y, z = _yaw_rotate(m[..., 0, :], m[..., 1, :], m[..., 2, :], c[..., None], -s[..., None])  # R_tot^T @ m
+    rots[..., 0, 0, :], rots[..., 0, 2, :] = x, z
     trans = root.clone()
     trans[..., 1] = features[..., 8 + 1]
     return rots, trans
