@@ -1,0 +1,112 @@
+"""Typed configuration of the tracking task and of PPO training, with the named presets `cpu` and `gpu`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+# mjlab's 14 tracked bodies (BeyondMimic) and the anchor body.
+TRACKED_BODIES: tuple[str, ...] = (
+    "pelvis",
+    "left_hip_roll_link", "left_knee_link", "left_ankle_roll_link",
+    "right_hip_roll_link", "right_knee_link", "right_ankle_roll_link",
+    "torso_link",
+    "left_shoulder_roll_link", "left_elbow_link", "left_wrist_yaw_link",
+    "right_shoulder_roll_link", "right_elbow_link", "right_wrist_yaw_link",
+)  # fmt: skip
+ANCHOR_BODY = "torso_link"
+END_EFFECTORS: tuple[str, ...] = (
+    "left_ankle_roll_link", "right_ankle_roll_link", "left_wrist_yaw_link", "right_wrist_yaw_link",
+)  # fmt: skip
+POLICY_DT = 0.02  # 50 Hz policy (physics 200 Hz, decimation 4)
+PHYSICS_DT = 0.005
+DECIMATION = 4
+
+# The shipped default policy (a CPU smoke run until a GPU run replaces it) and its ONNX export.
+DEFAULT_POLICY = Path(__file__).resolve().parent / "checkpoints" / "g1_tracking_cpu_smoke"  # ONNX + JSON
+DEFAULT_POLICY_EXPORT = Path(__file__).resolve().parent / "checkpoints" / "g1_tracking_cpu_smoke"
+
+# Where the retargeted procedural library is expected (written by `python -m retarget ...`, see README).
+DEFAULT_MOTION_DIR = Path("data/robot_motions")
+
+
+@dataclass
+class TaskCfg:
+    """The universal tracking task: what is observed, how motions are sampled, terminations, randomisation."""
+
+    future_steps: tuple[int, ...] = (0, 1, 5, 10)  # reference frames in the observation, in policy steps ahead
+    domain_randomization: bool = True  # friction, mass, CoM, kp/kd, pushes, action delay, encoder bias
+    observation_noise: bool = True
+    reference_init_noise: bool = True  # perturb the reference-state init (pose, velocity, joints)
+    sampling: str = "adaptive"  # adaptive (hard-negative mining) | uniform | start (frame 0 of a random motion)
+    uniform_ratio: float = 0.1
+    failure_alpha: float = 0.001
+    bin_seconds: float = 1.0
+    episode_length_s: float = 20.0
+    body_deviation_m: float = 0.5  # any tracked body this far from its (anchor-aligned) reference ends the episode
+    anchor_height_m: float = 0.25
+    anchor_gravity_z: float = 0.8
+    end_effector_height_m: float = 0.25
+    action_delay_steps: int = 4  # max actuator command delay in physics steps (4 = one policy step)
+
+    def to_dict(self) -> dict:
+        """Plain-data form stored in checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TaskCfg:
+        """Inverse of to_dict (unknown keys are ignored, tuples restored)."""
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if "future_steps" in known:
+            known["future_steps"] = tuple(int(s) for s in known["future_steps"])
+        return cls(**known)
+
+
+@dataclass
+class PpoCfg:
+    """BeyondMimic's PPO hyper-parameters (rsl-rl)."""
+
+    hidden_dims: tuple[int, ...] = (512, 256, 128)
+    activation: str = "elu"
+    init_std: float = 1.0
+    learning_rate: float = 1e-3
+    schedule: str = "adaptive"
+    desired_kl: float = 0.01
+    clip_param: float = 0.2
+    entropy_coef: float = 0.005
+    value_loss_coef: float = 1.0
+    num_learning_epochs: int = 5
+    num_mini_batches: int = 4
+    gamma: float = 0.99
+    lam: float = 0.95
+    max_grad_norm: float = 1.0
+    num_steps_per_env: int = 24
+
+
+@dataclass
+class TrainPreset:
+    """A named training size: envs, iterations, device, checkpoint interval."""
+
+    name: str
+    num_envs: int
+    iterations: int
+    device: str
+    save_interval: int
+    ppo: PpoCfg = field(default_factory=PpoCfg)
+    task: TaskCfg = field(default_factory=TaskCfg)
+
+
+PRESETS: dict[str, TrainPreset] = {
+    # A smoke run that finishes on a 2-core CPU in a few minutes.
+    "cpu": TrainPreset(name="cpu", num_envs=8, iterations=10, device="cpu", save_interval=5),
+    # The real run: 2048+ envs on one CUDA GPU (BeyondMimic trains 4096 envs for ~30k iterations).
+    "gpu": TrainPreset(name="gpu", num_envs=2048, iterations=20000, device="cuda:0", save_interval=500),
+}
+
+
+def preset(name: str, **overrides) -> TrainPreset:
+    """A copy of a named preset with fields replaced."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    p = PRESETS[name]
+    return replace(p, ppo=replace(p.ppo), task=replace(p.task), **overrides)

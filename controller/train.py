@@ -1,0 +1,230 @@
+"""Train the universal G1 tracking policy with rsl-rl PPO on mjlab / MuJoCo Warp.
+
+`--preset cpu` (default) is a smoke run that finishes on a laptop CPU in minutes; `--preset gpu` is the real run
+(2048 envs on one CUDA GPU). Checkpoints (rsl-rl format + deployment metadata) are written atomically to --out,
+TensorBoard logs beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import re
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from controller.config import DEFAULT_MOTION_DIR, PRESETS, TaskCfg, preset
+from generator.errors import InputError, cli_entry
+
+
+def resolve_motions(source: str | Path | None) -> tuple[list, str]:
+    """The motions to train on and a description: --motions, else the retargeted library, else the built-in set."""
+    from controller.motion_lib import motion_paths
+
+    if source is not None:
+        paths = motion_paths(source)
+        return [str(p) for p in paths], f"{len(paths)} motion file(s) from {source}"
+    if DEFAULT_MOTION_DIR.is_dir() and any(DEFAULT_MOTION_DIR.rglob("*.npz")):
+        paths = motion_paths(DEFAULT_MOTION_DIR)
+        return [str(p) for p in paths], f"retargeted library {DEFAULT_MOTION_DIR} ({len(paths)} motions)"
+    from controller.builtin_motions import builtin_motions
+
+    motions = list(builtin_motions().items())
+    return motions, f"built-in motion set ({', '.join(n for n, _ in motions)}); no {DEFAULT_MOTION_DIR} found"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (CPU runs are then deterministic)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def runner_cfg(ppo, iterations: int, save_interval: int, seed: int) -> dict:
+    """rsl-rl OnPolicyRunner config dict from our PPO dataclass, via mjlab's typed rsl-rl configs."""
+    from mjlab.rl import RslRlModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
+
+    cfg = RslRlOnPolicyRunnerCfg(
+        seed=seed,
+        num_steps_per_env=ppo.num_steps_per_env,
+        max_iterations=iterations,
+        save_interval=save_interval,
+        experiment_name="g1_universal_tracking",
+        logger="tensorboard",
+        upload_model=False,
+        actor=RslRlModelCfg(
+            hidden_dims=tuple(ppo.hidden_dims),
+            activation=ppo.activation,
+            obs_normalization=True,
+            distribution_cfg={"class_name": "GaussianDistribution", "init_std": ppo.init_std, "std_type": "scalar"},
+        ),
+        critic=RslRlModelCfg(hidden_dims=tuple(ppo.hidden_dims), activation=ppo.activation, obs_normalization=True),
+        algorithm=RslRlPpoAlgorithmCfg(
+            value_loss_coef=ppo.value_loss_coef,
+            use_clipped_value_loss=True,
+            clip_param=ppo.clip_param,
+            entropy_coef=ppo.entropy_coef,
+            num_learning_epochs=ppo.num_learning_epochs,
+            num_mini_batches=ppo.num_mini_batches,
+            learning_rate=ppo.learning_rate,
+            schedule=ppo.schedule,
+            gamma=ppo.gamma,
+            lam=ppo.lam,
+            desired_kl=ppo.desired_kl,
+            max_grad_norm=ppo.max_grad_norm,
+        ),
+    )
+    return asdict(cfg)
+
+
+def make_runner(env, train_cfg: dict, log_dir: str | None, device: str, metadata: dict):
+    """An mjlab rsl-rl runner that saves atomically with deployment metadata and reports progress with tqdm."""
+    from mjlab.rl import MjlabOnPolicyRunner
+
+    class TrackingRunner(MjlabOnPolicyRunner):
+        def save(self, path: str, infos: dict | None = None) -> None:
+            cmd = self.env.unwrapped.command_manager.get_term("motion")
+            infos = {
+                **(infos or {}),
+                "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter},
+                "controller": {**metadata, "motion_stats": cmd.library.stats()},
+                "sampler": {"motions": list(cmd.library.names), "bin_failure_ema": cmd.library.bin_failure_ema.cpu()},
+            }
+            saved = self.alg.save()
+            saved["iter"] = self.current_learning_iteration
+            saved["infos"] = infos
+            tmp = f"{path}.tmp{os.getpid()}"
+            torch.save(saved, tmp)
+            os.replace(tmp, path)
+
+    runner = TrackingRunner(env, train_cfg, log_dir, device)
+    return runner
+
+
+def attach_progress(runner, iterations: int) -> tqdm:
+    """Replace rsl-rl's multi-line console log with a tqdm bar (TensorBoard logging is unchanged)."""
+    bar = tqdm(total=iterations, desc="PPO", unit="it", dynamic_ncols=True)
+    original = runner.logger.log
+
+    def log(*args, **kwargs):
+        with contextlib.redirect_stdout(io.StringIO()):
+            original(*args, **kwargs)
+        lg = runner.logger
+        post = {}
+        if len(lg.rewbuffer):
+            post["reward"] = f"{np.mean(lg.rewbuffer):.3f}"
+            post["ep_len"] = f"{np.mean(lg.lenbuffer):.1f}"
+        bar.set_postfix(post)
+        bar.update(1)
+
+    runner.logger.log = log
+    return bar
+
+
+def latest_checkpoint(run: Path) -> Path:
+    """The checkpoint itself, or the highest-iteration model_*.pt in a run directory."""
+    if run.is_file():
+        return run
+    ckpts = sorted(run.glob("model_*.pt"), key=lambda p: int(re.findall(r"\d+", p.stem)[-1]))
+    if not ckpts:
+        raise InputError(f"{run}: no model_*.pt checkpoint to resume from")
+    return ckpts[-1]
+
+
+def train(
+    motions, preset_name: str = "cpu", num_envs: int | None = None, iterations: int | None = None,
+    out: Path = Path("runs/g1_tracking"), seed: int = 0, resume: Path | None = None, dr: bool = True,
+    device: str | None = None, task: TaskCfg | None = None,
+) -> Path:  # fmt: skip
+    """Train and return the path of the final checkpoint."""
+    from mjlab.envs import ManagerBasedRlEnv
+    from mjlab.rl import RslRlVecEnvWrapper
+
+    from controller.env_cfg import make_env_cfg
+    from controller.policy_io import deploy_metadata, load_checkpoint
+
+    p = preset(preset_name)
+    task = task or p.task
+    task.domain_randomization = dr
+    resume_path = None
+    if resume is not None:
+        resume_path = latest_checkpoint(Path(resume))
+        task = TaskCfg.from_dict(load_checkpoint(resume_path)["infos"]["controller"]["task"])
+    device = device or p.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(
+            f"preset {preset_name!r} needs CUDA (device {device}) but no GPU is available; use --preset cpu"
+        )
+    n = num_envs or p.num_envs
+    iters = iterations if iterations is not None else p.iterations
+    seed_everything(seed)
+    env_cfg = make_env_cfg(motions, task, num_envs=n, seed=seed)
+    env = RslRlVecEnvWrapper(ManagerBasedRlEnv(env_cfg, device=device))
+    cfg = runner_cfg(p.ppo, iters, p.save_interval, seed)
+    metadata = deploy_metadata(env.unwrapped, task, asdict(p.ppo))
+    out.mkdir(parents=True, exist_ok=True)
+    runner = make_runner(env, cfg, str(out), device, metadata)
+    if resume_path is not None:
+        runner.load(str(resume_path))
+        runner.current_learning_iteration += 1  # continue after the loaded iteration, never overwrite it
+        sampler = load_checkpoint(resume_path)["infos"].get("sampler") or {}
+        lib = env.unwrapped.command_manager.get_term("motion").library
+        if sampler.get("motions") == list(lib.names):  # same library: keep the hard-negative statistics
+            lib.bin_failure_ema.copy_(sampler["bin_failure_ema"].to(lib.device))
+    bar = attach_progress(runner, iters)
+    t0 = time.time()
+    runner.learn(num_learning_iterations=iters, init_at_random_ep_len=False)
+    bar.close()
+    final = latest_checkpoint(out)
+    steps = iters * p.ppo.num_steps_per_env * n
+    print(f"trained {iters} iterations ({steps} env steps) in {time.time() - t0:.0f} s -> {final}")
+    stats = env.unwrapped.command_manager.get_term("motion").library.stats()
+    print(f"{'motion':<24} {'episodes':>8} {'failures':>8} {'completed':>9} {'sampling':>8}")
+    for r in stats[:50]:
+        print(
+            f"{r['motion']:<24} {r['episodes']:>8} {r['failures']:>8} {r['completions']:>9} {r['sampling_prob']:>8.3f}"
+        )
+    env.close()
+    return final
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m controller.train", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    ap.add_argument("--motions", type=Path, default=None, help=f"robot motion dir/file (default: {DEFAULT_MOTION_DIR} "
+                    "if present, else the built-in set)")  # fmt: skip
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="cpu: 8-env smoke run; gpu: 2048 envs")
+    ap.add_argument("--num-envs", type=int, default=None, help="override the preset's number of envs")
+    ap.add_argument("--iterations", type=int, default=None, help="override the preset's PPO iterations")
+    ap.add_argument("--resume", type=Path, default=None, help="run directory or checkpoint to continue from")
+    ap.add_argument("--seed", type=int, default=0, help="random seed (CPU runs are deterministic)")
+    ap.add_argument("--dr", choices=["on", "off"], default="on", help="domain randomisation")
+    ap.add_argument("--device", default=None, help="torch/warp device (default: the preset's)")
+    ap.add_argument("--out", type=Path, default=Path("runs/g1_tracking"), help="run directory")
+    args = ap.parse_args(argv)
+    if args.num_envs is not None and not 1 <= args.num_envs <= 65536:
+        raise InputError(f"--num-envs {args.num_envs} is out of range [1, 65536]")
+    if args.iterations is not None and not 1 <= args.iterations <= 10_000_000:
+        raise InputError(f"--iterations {args.iterations} is out of range")
+    motions, description = resolve_motions(args.motions)
+    print(f"motions: {description}", file=sys.stderr)
+    train(
+        motions, args.preset, args.num_envs, args.iterations, args.out, args.seed, args.resume, args.dr == "on",
+        args.device,
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
