@@ -1,0 +1,114 @@
+"""Motion completion metrics (VerMo, seed 004): prediction and in-betweening, scored by FID, Diversity, ADE, FDE.
+
+Prediction: the first 40% of a test motion is given, the remaining 60% generated. In-betweening: the first and last
+20% are given, the middle 60% generated. ADE / FDE compare the root (pelvis) trajectory on the floor plane (x, z,
+metres) of the completed motion with the real one over the generated frames (FDE: the last generated frame); both
+are decoded with the 272-D position inverse from the same first frame, so they share one canonical frame. A completer
+may return fewer frames n than given (its length granularity): it then completes the first n real frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator import metrics, repr272
+from generator.errors import InputError
+from generator.evaluator import MotionTexts, TMREvaluator
+from generator.metrics import Interval
+
+# (text, real features (T, 272), prefix frames, suffix frames, seed) -> completed features (T, 272)
+CompleteFn = Callable[[str, np.ndarray, int, int, int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class CompletionTask:
+    """Fractions of the motion that are given at the start and at the end."""
+
+    name: str
+    prefix: float
+    suffix: float
+
+    def known_frames(self, num_frames: int) -> tuple[int, int]:
+        return int(round(self.prefix * num_frames)), int(round(self.suffix * num_frames))
+
+
+TASKS = {
+    "prediction": CompletionTask("prediction", prefix=0.4, suffix=0.0),
+    "inbetweening": CompletionTask("inbetweening", prefix=0.2, suffix=0.2),
+}
+
+
+def root_trajectory(features: np.ndarray) -> np.ndarray:
+    """(T, 272) -> (T, 2) pelvis x, z on the floor plane (metres) in the clip's canonical frame."""
+    return repr272.decode_joints(np.asarray(features, np.float64))[:, 0, [0, 2]]
+
+
+def displacement_errors(gen: np.ndarray, real: np.ndarray, start: int, end: int) -> tuple[float, float]:
+    """ADE (mean) and FDE (last frame) of the root trajectory over frames [start, end)."""
+    if not 0 <= start < end <= min(len(gen), len(real)):
+        raise ValueError(f"bad frame range [{start}, {end}) for motions of {len(gen)} / {len(real)} frames")
+    err = np.linalg.norm(root_trajectory(gen)[start:end] - root_trajectory(real)[start:end], axis=-1)
+    return float(err.mean()), float(err[-1])
+
+
+def completion_replication(
+    evaluator: TMREvaluator, items: list[MotionTexts], complete: CompleteFn, task: CompletionTask, seed: int,
+    real_emb: np.ndarray, diversity_pairs: int = 300,
+) -> dict[str, float]:  # fmt: skip
+    """Complete every test motion once (random caption) and score FID, Diversity, ADE, FDE."""
+    rng = np.random.default_rng(seed)
+    done, ade, fde = [], [], []
+    for k, item in enumerate(items):
+        text = item.captions[int(rng.integers(len(item.captions)))]
+        t = item.num_frames
+        prefix, suffix = task.known_frames(t)
+        out = np.asarray(complete(text, item.features, prefix, suffix, seed * 100003 + k), np.float32)
+        # a completer may shorten the clip to its own granularity: then it completed the first n real frames
+        n = out.shape[0] if out.ndim == 2 else 0
+        if out.ndim != 2 or out.shape[1] != repr272.DIM or not prefix + suffix < n <= t or not np.isfinite(out).all():
+            raise InputError(f"the completion of {item.name} ({t} frames) has shape {out.shape} or non-finite values")
+        a, f = displacement_errors(out[:n], item.features[:n], prefix, n - suffix)
+        done.append(out)
+        ade.append(a)
+        fde.append(f)
+    emb = evaluator.embed_motions(done)
+    return {
+        "FID": metrics.fid(real_emb, emb), "Diversity": metrics.diversity(emb, diversity_pairs, rng),
+        "ADE": float(np.mean(ade)), "FDE": float(np.mean(fde)),
+    }  # fmt: skip
+
+
+def evaluate_completion(
+    evaluator: TMREvaluator, items: list[MotionTexts], complete: CompleteFn, reps: int = 20, seed: int = 0,
+    tasks: tuple[str, ...] = ("prediction", "inbetweening"), progress: bool = True,
+) -> dict[str, dict[str, Interval]]:  # fmt: skip
+    """Replicated completion metrics, one table row per task."""
+    real_emb = evaluator.embed_motions([it.features for it in items])
+    rows = {}
+    for name in tasks:
+        task = TASKS[name]
+        rows[f"Completion: {name}"] = metrics.replicate(
+            lambda s, task=task: completion_replication(evaluator, items, complete, task, s, real_emb),
+            reps, seed, progress, desc=name,
+        )  # fmt: skip
+    return rows
+
+
+def sampler_complete_fn(ckpt: str | Path, **overrides) -> CompleteFn:
+    """A CompleteFn over a generator checkpoint: the known frames' latents are kept unmasked (generator.sampler)."""
+    from generator.evaluate import load_sampler, sample_options
+    from generator.sampler import Completion
+
+    sampler = load_sampler(ckpt)
+    down, max_frames = sampler.down, int(sampler.model.cfg.max_frames)
+
+    def complete(text: str, features: np.ndarray, prefix: int, suffix: int, seed: int) -> np.ndarray:
+        t = min(len(features), max_frames) // down * down
+        comp = Completion(features=features[:t], prefix=prefix, suffix=suffix)
+        return sampler.generate([text], [t], sample_options(sampler, seed, **overrides), completion=comp)[0]
+
+    return complete

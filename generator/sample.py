@@ -1,0 +1,186 @@
+"""Generate human motions from text with a trained MoLingo checkpoint; optionally complete a given motion.
+
+    python -m generator.sample "a person walks forward then waves" [--num 2] [--seconds 6] [--seed 0] [--cfg 4]
+    python -m generator.sample "keeps walking" --prefix start.npz --seconds 8       (motion prediction)
+    python -m generator.sample "jumps" --keyframes clip.npz --known-frames 40        (in-betweening)
+
+Writes per sample: OUT/<name>.npz (human motion file), OUT/<name>.mp4 (stick-figure preview), OUT/<name>.bvh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+from generator.checkpoint import DEFAULT_DIR
+from generator.config import FPS
+from generator.errors import InputError, cli_entry
+
+TRAIN_HINT = (
+    "build data and train it first: python -m generator.data build --out data/procedural --num 20000 && "
+    "python -m generator.train_ae --data data/procedural --out out/ae && "
+    "python -m generator.train --data data/procedural --ae out/ae --out generator/checkpoints"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m generator.sample", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )  # fmt: skip
+    p.add_argument("prompt", help="what the person does, in English")
+    p.add_argument("--num", type=int, default=1, help="number of motions for the prompt")
+    p.add_argument("--seconds", type=float, default=None, help="motion length (None: predicted from the text)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same motions)")
+    p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale (None: the checkpoint's)")
+    p.add_argument("--steps", type=int, default=None, help="autoregressive steps K (None: the checkpoint's, 16)")
+    p.add_argument(
+        "--flow-steps", type=int, default=None, help="rectified-flow steps per token (None: the checkpoint's, 32)"
+    )
+    p.add_argument(
+        "--refresh",
+        type=float,
+        default=None,
+        help="noise-refresh fraction gamma in [0, 1) (None: the checkpoint's, 0.3)",
+    )
+    p.add_argument("--out", default="out/samples", help="output directory")
+    p.add_argument("--name", default=None, help="file name stem (None: from the prompt)")
+    p.add_argument("--ckpt", default=str(DEFAULT_DIR), help="generator checkpoint directory")
+    p.add_argument("--text-encoder", default=None, help="text encoder (None: the one the checkpoint was trained on)")
+    p.add_argument("--prefix", default=None, help="human motion .npz to continue (its frames are kept)")
+    p.add_argument("--keyframes", default=None, help="human motion .npz whose first and last frames are kept")
+    p.add_argument("--known-frames", type=int, default=None, help="frames kept at each end for --keyframes (20%%)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads (small models are fastest single-threaded)")
+    p.add_argument("--no-video", action="store_true", help="skip the mp4 preview")
+    p.add_argument("--no-bvh", action="store_true", help="skip the BVH export")
+    return p
+
+
+def _check_args(args) -> None:
+    from generator.text_encoders import check_prompt
+
+    args.prompt = check_prompt(args.prompt)
+    if not 1 <= args.num <= 256:
+        raise InputError(f"--num must be between 1 and 256, got {args.num}")
+    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise InputError(f"--seconds must be a positive number, got {args.seconds}")
+    if args.cfg is not None and not (math.isfinite(args.cfg) and 0 <= args.cfg <= 50):
+        raise InputError(f"--cfg must be in [0, 50], got {args.cfg}")
+    for flag, value in (("--steps", args.steps), ("--flow-steps", args.flow_steps)):
+        if value is not None and not 1 <= value <= 1000:
+            raise InputError(f"{flag} must be between 1 and 1000, got {value}")
+    if args.refresh is not None and not 0 <= args.refresh < 1:
+        raise InputError(f"--refresh must be in [0, 1), got {args.refresh}")
+    if args.prefix and args.keyframes:
+        raise InputError("use either --prefix or --keyframes, not both")
+    if not 1 <= args.threads <= 256:
+        raise InputError(f"--threads must be between 1 and 256, got {args.threads}")
+    if args.keyframes and args.seconds is not None:
+        raise InputError("--seconds does not apply to --keyframes (the keyframe file sets the length)")
+    if args.known_frames is not None and args.known_frames < 1:
+        raise InputError(f"--known-frames must be positive, got {args.known_frames}")
+
+
+def load_sampler(ckpt: str | Path, text_encoder: str | None = None):
+    """(Sampler, config) for a checkpoint directory; a clear InputError when it is missing or unusable."""
+    from generator.checkpoint import load_generator
+    from generator.sampler import Sampler
+    from generator.text_encoders import get_text_encoder
+
+    ckpt = Path(ckpt)
+    if not (ckpt / "config.json").exists():
+        raise InputError(f"no generator checkpoint in {ckpt}; {TRAIN_HINT}")
+    model, ae, config = load_generator(ckpt)
+    name = text_encoder or model.cfg.text_encoder
+    encoder = get_text_encoder(name, model.cfg.max_text_tokens)
+    if encoder.dim != model.text_in.in_features:
+        raise InputError(
+            f"text encoder {name!r} gives {encoder.dim}-d tokens but the checkpoint was trained on "
+            f"{model.cfg.text_encoder!r} ({model.text_in.in_features}-d)"
+        )
+    return Sampler(model, ae, encoder), config
+
+
+def _stem(prompt: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", prompt.lower()).strip("_")[:40] or "motion"
+
+
+def run(args) -> list[Path]:
+    """Sample, write the files, return the .npz paths."""
+    import torch
+
+    from generator.motion_file import HumanMotion, load_motion
+    from generator.sampler import Completion, SampleOptions
+
+    _check_args(args)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    sampler, _ = load_sampler(args.ckpt, args.text_encoder)
+    cfg, s = sampler.model.cfg, sampler.down
+    max_seconds = cfg.max_frames / FPS
+    if args.seconds is not None and args.seconds > max_seconds:
+        raise InputError(f"--seconds must be at most {max_seconds:g} (the model's longest motion), got {args.seconds}")
+    frames = None if args.seconds is None else [max(s, round(args.seconds * FPS))] * args.num
+    completion = None
+    if args.prefix:
+        given = load_motion(args.prefix)
+        p = given.num_frames // s * s
+        if p < s:
+            raise InputError(f"{args.prefix}: the prefix needs at least {s} frames")
+        if frames is None:
+            predicted = sampler.predict_frames([args.prompt], torch.Generator().manual_seed(args.seed))[0]
+            frames = [min(cfg.max_frames, p + predicted)] * args.num
+        if frames[0] <= p:
+            raise InputError(f"--seconds must exceed the prefix's {given.seconds:.2f} s")
+        completion = Completion(given.features[:p], prefix=p)
+    elif args.keyframes:
+        given = load_motion(args.keyframes)
+        t = min(given.num_frames, cfg.max_frames) // s * s
+        k = args.known_frames if args.known_frames is not None else round(0.2 * t)
+        k = k // s * s
+        if k < s or 2 * k >= t:
+            raise InputError(f"{args.keyframes}: {t} frames cannot keep {k} known frames at each end")
+        completion = Completion(given.features[:t], prefix=k, suffix=k)
+        frames = [t] * args.num
+    opts = SampleOptions(
+        outer_steps=args.steps or cfg.outer_steps, flow_steps=args.flow_steps or cfg.flow_steps,
+        cfg_scale=cfg.cfg_scale if args.cfg is None else args.cfg,
+        refresh=cfg.noise_refresh if args.refresh is None else args.refresh, seed=args.seed,
+    )  # fmt: skip
+    features = sampler.generate([args.prompt] * args.num, frames, opts, completion)
+    elapsed = time.perf_counter() - t0
+    out = Path(args.out)
+    stem = args.name or _stem(args.prompt)
+    paths = []
+    for i, feats in enumerate(features):
+        name = f"{stem}_{args.seed}_{i}" if args.num > 1 else f"{stem}_{args.seed}"
+        motion = HumanMotion.from_features(feats, text=args.prompt)
+        npz = motion.save(out / f"{name}.npz")
+        paths.append(npz)
+        written = [npz]
+        if not args.no_bvh:
+            from generator.bvh import write_bvh
+
+            written.append(write_bvh(motion, out / f"{name}.bvh"))
+        if not args.no_video:
+            from generator.render import render_motion
+
+            written.append(render_motion(motion, out / f"{name}.mp4"))
+        print(f"{motion.seconds:.2f} s: " + "  ".join(str(w) for w in written))
+    print(f"sampled {len(features)} motion(s) in {elapsed:.2f} s (model load included)")
+    return paths
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    run(build_parser().parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
