@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	MUJOCO_GL=$${MUJOCO_GL:-egl} $(PY) -m generator.motion demo --out out/demo --seed 0
+	MUJOCO_GL=$${MUJOCO_GL:-egl} $(PY) -m sim.demo "walk then wave" --out out/demo --seed 0
 
 test: setup
 	$(PY) -m pytest -q -x --durations=15

@@ -49,3 +49,28 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def read_npz(path: str | os.PathLike, required: tuple[str, ...] | list[str], kind: str) -> dict:
+    """All arrays of a `.npz` file, or InputError naming the problem (missing, a directory, corrupt, missing keys).
+
+    `kind` names the expected file in the message (e.g. "human motion"); pickled objects are never loaded.
+    """
+    import zipfile
+
+    import numpy as np
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a {kind} .npz")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise InputError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise InputError(f"{path}: missing key(s) {', '.join(missing)} (a {kind} .npz needs {', '.join(required)})")
+    return arrays

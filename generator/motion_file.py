@@ -6,14 +6,13 @@ Keys: text (str), fps (30), features (T, 272, un-normalised), joints (T, 22, 3, 
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from generator import repr272
-from generator.errors import InputError, atomic_path
+from generator.errors import InputError, atomic_path, read_npz
 from generator.skeleton import NUM_JOINTS
 
 FPS = 30
@@ -110,22 +109,7 @@ class HumanMotion:
 def load_motion(path: str | Path) -> HumanMotion:
     """Load and validate a human motion file; every problem raises InputError with one clear line."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a human motion .npz")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in REQUIRED_KEYS if k not in data.files]
-            if missing:
-                raise InputError(
-                    f"{path}: missing key(s) {', '.join(missing)} (a human motion .npz needs {REQUIRED_KEYS})"
-                )
-            arrays = {k: data[k] for k in data.files}
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    arrays = read_npz(path, REQUIRED_KEYS, "human motion")
     known = set(REQUIRED_KEYS) | {"frame_labels"}
     try:
         motion = HumanMotion(

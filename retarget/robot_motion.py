@@ -6,14 +6,13 @@ Keys (mjlab): fps, joint_pos, joint_vel (T, 29), body_pos_w, body_quat_w (wxyz),
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from generator.errors import InputError, atomic_path
+from generator.errors import InputError, atomic_path, read_npz
 from retarget import robot
 
 FPS = 50.0
@@ -174,22 +173,7 @@ class RobotMotion:
 def load_robot_motion(path: str | Path) -> RobotMotion:
     """Load and validate a robot motion file (ours or mjlab's); every problem raises InputError with one clear line."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a robot motion .npz")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in MJLAB_KEYS if k not in data.files]
-            if missing:
-                raise InputError(
-                    f"{path}: missing key(s) {', '.join(missing)} (a robot motion .npz needs {MJLAB_KEYS})"
-                )
-            arrays = {k: data[k] for k in data.files}
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    arrays = read_npz(path, MJLAB_KEYS, "robot motion")
     known = set(MJLAB_KEYS) | {"joint_names", "body_names", "source_text", "foot_contacts"}
     try:
         fps = np.asarray(arrays["fps"]).reshape(-1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +14,7 @@ import mujoco
 import numpy as np
 from tqdm import tqdm
 
-from generator.errors import InputError, atomic_path
+from generator.errors import InputError, atomic_path, read_npz
 from retarget import robot
 from retarget.robot_motion import RobotMotion
 from sim.scene import G1Scene, model_hash
@@ -238,15 +237,7 @@ class Rollout:
 def load_rollout(path: str | Path) -> Rollout:
     """Read a rollout .npz; every problem (missing file or key, bad shapes, NaN) -> InputError with one line."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a rollout .npz")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    arrays = read_npz(path, (), "rollout")
     need = list(ROLLOUT_KEYS) + [REF_PREFIX + k for k in REF_KEYS] + ["fps"]
     missing = [k for k in need if k not in arrays]
     if missing:
