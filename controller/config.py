@@ -25,6 +25,8 @@ DECIMATION = 4
 # The shipped default policy (a CPU smoke run until a GPU run replaces it) and its ONNX export.
 DEFAULT_POLICY = Path(__file__).resolve().parent / "checkpoints" / "g1_tracking_cpu_smoke"  # ONNX + JSON
 DEFAULT_POLICY_EXPORT = Path(__file__).resolve().parent / "checkpoints" / "g1_tracking_cpu_smoke"
+# False while the shipped policy is only the CPU smoke run (it cannot track; the demo shows the PD baseline then).
+DEFAULT_POLICY_TRACKS = False
 
 # Where the retargeted procedural library is expected (written by `python -m retarget ...`, see README).
 DEFAULT_MOTION_DIR = Path("data/robot_motions")

@@ -124,13 +124,10 @@ def retarget(human: HumanMotion) -> RobotMotion:
 
 
 def default_policy() -> Path | None:
-    """The shipped tracking policy (controller/checkpoints), when one exists."""
-    root = Path(__file__).resolve().parents[1] / "controller" / "checkpoints"
-    for name in ("policy.onnx", "policy.pt", "model.pt"):
-        if (root / name).exists():
-            return root / name
-    found = sorted(root.glob("*.onnx")) + sorted(root.glob("*.pt")) if root.exists() else []
-    return found[0] if found else None
+    """The shipped tracking policy when it is a trained one; None (PD baseline) while only the CPU smoke run ships."""
+    from controller.config import DEFAULT_POLICY, DEFAULT_POLICY_TRACKS
+
+    return DEFAULT_POLICY if DEFAULT_POLICY_TRACKS and DEFAULT_POLICY.exists() else None
 
 
 def simulate(scene: G1Scene, robot_motion: RobotMotion, policy_path: Path | None, seed: int) -> Rollout:
@@ -229,7 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", help='what the robot should do, e.g. "walk then wave"')
     p.add_argument("--out", default="out/demo", help="output folder")
     p.add_argument("--num", type=int, default=1, help="candidates to generate; the physically best is kept")
-    p.add_argument("--policy", default=None, help="tracking policy (default: controller/checkpoints, else PD baseline)")
+    p.add_argument(
+        "--policy",
+        default=None,
+        help="tracking policy (default: the shipped one when it is trained; else the PD baseline)",
+    )
     p.add_argument("--video-stride", type=int, default=2, help="render every N-th 50 Hz frame")
     p.add_argument("--no-video", action="store_true", help="skip the videos (plots and report only)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same result on the CPU)")
