@@ -12,8 +12,8 @@ from generator.errors import atomic_path
 _CSS = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1400px; }
 .row { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
-figure { margin: 0; } figcaption { font-size: 0.85em; color: #555; }
-video, img { max-width: 640px; width: 100%; border: 1px solid #ccc; }
+figure { margin: 0; flex: 1 1 520px; max-width: 600px; } figcaption { font-size: 0.85em; color: #555; }
+video, img { max-width: 600px; width: 100%; border: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; } td, th { border: 1px solid #ddd; padding: 2px 8px; }
 th { background: #f3f3f3; text-align: left; } .bad { color: #b00; font-weight: bold; } .good { color: #070; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 0.75em; max-height: 24em; overflow: auto; }
