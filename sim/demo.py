@@ -92,10 +92,13 @@ def generator_checkpoint() -> Path | None:
     return DEFAULT_DIR if (DEFAULT_DIR / "config.json").exists() else None
 
 
-def text_to_motions(text: str, num: int, seed: int) -> tuple[list[HumanMotion], str]:
-    """`num` human motions for `text` and a label of their source (the generator or the procedural stand-in)."""
+def text_to_motions(text: str, num: int, seed: int, source: str = "auto") -> tuple[list[HumanMotion], str]:
+    """`num` human motions for `text` and a label of their source: the MoLingo generator (`auto` when a checkpoint
+    is shipped) or the procedural stand-in (`procedural`, or `auto` without a checkpoint)."""
     ckpt = generator_checkpoint()
-    if ckpt is not None:
+    if source == "generator" and ckpt is None:
+        raise InputError("--source generator: no generator checkpoint in generator/checkpoints (see README)")
+    if ckpt is not None and source != "procedural":
         import torch
 
         from generator.sample import load_sampler
@@ -233,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--video-stride", type=int, default=2, help="render every N-th 50 Hz frame")
     p.add_argument("--no-video", action="store_true", help="skip the videos (plots and report only)")
+    p.add_argument(
+        "--source", choices=("auto", "generator", "procedural"), default="auto",
+        help="text -> motion: the MoLingo checkpoint (auto: when one is shipped) or the procedural library's composer",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same result on the CPU)")
     return p
 
@@ -254,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
-    humans, source = text_to_motions(text, args.num, args.seed)
+    humans, source = text_to_motions(text, args.num, args.seed, args.source)
     print(f"text -> motion: {source}")
     result = run_demo(humans, out, args.policy, args.seed, source, args.video_stride, video=not args.no_video)
     s = result.scores["summary"]

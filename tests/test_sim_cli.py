@@ -69,7 +69,7 @@ def _nan_motion(tmp_path):
         (view, lambda t, m: [str(m), "--width", "5000", "-o", str(t / "v.mp4")]),
         (demo, lambda t, m: ["   ", "--out", str(t / "d")]),
         (demo, lambda t, m: ["walk", "--num", "0", "--out", str(t / "d")]),
-        (demo, lambda t, m: ["sing an opera aria", "--out", str(t / "d"), "--no-video"]),
+        (demo, lambda t, m: ["sing an opera aria", "--source", "procedural", "--out", str(t / "d"), "--no-video"]),
     ],
 )
 def test_bad_input_exit_2_one_line(cli, args, motion_file, tmp_path, capsys):
