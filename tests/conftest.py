@@ -26,3 +26,14 @@ def golden():
         "joints": np.load(GOLDEN / "joints55_000000.npy")[:, :22].astype(np.float64),
         "smpl": np.load(GOLDEN / "smpl85_000000.npy").astype(np.float64),
     }
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a module: tiny models run fastest and reproducibly so on a 2-core CPU."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -29,14 +29,7 @@ from generator.evaluate import main as evaluate_main
 from generator.evaluator import PRESETS, TMREvaluator, load_evaluator, load_motion_texts, save_evaluator
 from generator.train_evaluator import train
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine, spinning torch threads make these runs ~10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

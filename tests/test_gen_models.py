@@ -24,13 +24,7 @@ AE_CFG = AEConfig(kind="sae", width=32, latent_dim=8, down=4, window=32)
 GEN_CFG = GenConfig(width=32, depth=2, heads=2, adapter_depth=1, flow_depth=2, flow_width=32, max_frames=120)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models run fastest (and reproducibly) single-threaded on a shared CPU."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

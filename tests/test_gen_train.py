@@ -24,12 +24,7 @@ GEN_CFG = GenConfig(
 )  # fmt: skip
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _clip(kind: str, t: int, rng: np.random.Generator):
