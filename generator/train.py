@@ -26,7 +26,7 @@ from generator.data.dataset import MotionTextDataset
 from generator.errors import InputError, cli_entry
 from generator.sampler import NULL_PROMPT
 from generator.text_encoders import DiskTextCache, get_text_encoder
-from generator.train_ae import lr_factor, rng_state, set_rng_state
+from generator.train_ae import loss_summary, lr_factor, rng_state, set_rng_state
 from generator.transformer import MoLingo
 
 
@@ -205,8 +205,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             checkpoint(step + 1)
     checkpoint(cfg.steps)
     writer.close()
-    k = max(1, len(history) // 10)
-    result = {"first_loss": float(np.mean(history[:k])), "last_loss": float(np.mean(history[-k:])), "steps": cfg.steps}
+    result = loss_summary(history, cfg.steps)
     print(f"generator saved to {out} (flow loss {result['first_loss']:.4f} -> {result['last_loss']:.4f})")
     return result
 

@@ -64,6 +64,12 @@ def lr_factor(step: int, warmup: int, total: int, cosine: bool = True) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def loss_summary(history: list[float], steps: int) -> dict:
+    """{'first_loss', 'last_loss', 'steps'}: means of the first and last 10% of the logged losses."""
+    k = max(1, len(history) // 10)
+    return {"first_loss": float(np.mean(history[:k])), "last_loss": float(np.mean(history[-k:])), "steps": steps}
+
+
 def rng_state(rng: random.Random) -> dict:
     return {"python": rng.getstate(), "torch": torch.get_rng_state(), "numpy": np.random.get_state()}
 
@@ -203,8 +209,7 @@ def train(args, cfg: AEConfig | None = None) -> dict:
             checkpoint(step + 1)
     checkpoint(cfg.steps)
     writer.close()
-    k = max(1, len(history) // 10)
-    result = {"first_loss": float(np.mean(history[:k])), "last_loss": float(np.mean(history[-k:])), "steps": cfg.steps}
+    result = loss_summary(history, cfg.steps)
     print(f"autoencoder saved to {out} (loss {result['first_loss']:.4f} -> {result['last_loss']:.4f})")
     return result
 
