@@ -74,3 +74,18 @@ def read_npz(path: str | os.PathLike, required: tuple[str, ...] | list[str], kin
     if missing:
         raise InputError(f"{path}: missing key(s) {', '.join(missing)} (a {kind} .npz needs {', '.join(required)})")
     return arrays
+
+
+def check_arrays(obj, expect: dict[str, tuple[int, ...]], context: str) -> None:
+    """InputError for the first attribute of `obj` that is not a finite floating array of the expected shape."""
+    import numpy as np
+
+    for key, shape in expect.items():
+        arr = getattr(obj, key)
+        if not isinstance(arr, np.ndarray) or arr.shape != shape:
+            got = getattr(arr, "shape", type(arr).__name__)
+            raise InputError(f"'{key}' has shape {got}, expected {shape} ({context})")
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise InputError(f"'{key}' has dtype {arr.dtype}, expected floating point")
+        if not np.isfinite(arr).all():
+            raise InputError(f"'{key}' contains NaN or infinite values")

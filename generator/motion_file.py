@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from generator import repr272
-from generator.errors import InputError, atomic_path, read_npz
+from generator.errors import InputError, atomic_path, check_arrays, read_npz
 from generator.skeleton import NUM_JOINTS
 
 FPS = 30
@@ -69,15 +69,7 @@ class HumanMotion:
             "joints": (t, NUM_JOINTS, 3), "rotations": (t, NUM_JOINTS, 3, 3), "root_translation": (t, 3),
             "features": (t, repr272.DIM),
         }  # fmt: skip
-        for key, shape in expect.items():
-            arr = getattr(self, key)
-            if not isinstance(arr, np.ndarray) or arr.shape != shape:
-                got = getattr(arr, "shape", type(arr).__name__)
-                raise InputError(f"'{key}' has shape {got}, expected {shape} (T={t} frames, {NUM_JOINTS} joints)")
-            if not np.issubdtype(arr.dtype, np.floating):
-                raise InputError(f"'{key}' has dtype {arr.dtype}, expected floating point")
-            if not np.isfinite(arr).all():
-                raise InputError(f"'{key}' contains NaN or infinite values")
+        check_arrays(self, expect, f"T={t} frames, {NUM_JOINTS} joints")
         if t < 1:
             raise InputError("motion has 0 frames")
         if np.abs(self.joints).max() > MAX_ABS_COORD:

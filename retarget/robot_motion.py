@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from generator.errors import InputError, atomic_path, read_npz
+from generator.errors import InputError, atomic_path, check_arrays, read_npz
 from retarget import robot
 
 FPS = 50.0
@@ -119,15 +119,7 @@ class RobotMotion:
             "body_pos_w": (t, nb, 3), "body_quat_w": (t, nb, 4), "body_lin_vel_w": (t, nb, 3),
             "body_ang_vel_w": (t, nb, 3),
         }  # fmt: skip
-        for key, shape in expect.items():
-            arr = getattr(self, key)
-            if not isinstance(arr, np.ndarray) or arr.shape != shape:
-                got = getattr(arr, "shape", type(arr).__name__)
-                raise InputError(f"'{key}' has shape {got}, expected {shape} (T={t}, {nb} bodies)")
-            if not np.issubdtype(arr.dtype, np.floating):
-                raise InputError(f"'{key}' has dtype {arr.dtype}, expected floating point")
-            if not np.isfinite(arr).all():
-                raise InputError(f"'{key}' contains NaN or infinite values")
+        check_arrays(self, expect, f"T={t}, {nb} bodies")
         if t < 1:
             raise InputError("robot motion has 0 frames")
         if tuple(self.joint_names) != robot.JOINT_NAMES:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from generator.errors import InputError
+from generator.errors import InputError, read_npz
 from generator.motion_file import HumanMotion
 from generator.repr272 import mirror_motion
 from generator.rotations import axis_angle_to_matrix, matrix_to_axis_angle
@@ -49,15 +49,7 @@ class AmassSequence:
 def load_amass(path: str | Path) -> AmassSequence:
     """Read an AMASS .npz; InputError for a missing, corrupt or non-motion file (e.g. a shape.npz)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable AMASS .npz ({type(e).__name__}: {e})") from None
-    if "poses" not in arrays or "trans" not in arrays:
-        raise InputError(f"{path}: no 'poses'/'trans' arrays (not an AMASS motion file; shape.npz has none)")
+    arrays = read_npz(path, ("poses", "trans"), "AMASS motion (a shape.npz has no poses)")
     poses, trans = np.asarray(arrays["poses"], np.float64), np.asarray(arrays["trans"], np.float64)
     if poses.ndim != 2 or poses.shape[1] % 3 or poses.shape[1] < 66:
         raise InputError(f"{path}: 'poses' has shape {poses.shape}, expected (T, 72), (T, 156) or (T, 165)")
