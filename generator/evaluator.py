@@ -45,11 +45,13 @@ class EvaluatorConfig:
     weight_contrastive: float = 0.1
     temperature: float = 0.1
     negative_filter: float = 0.85  # mask negatives whose caption similarity lies in (filter, 1)
+    patch: int = 1  # motion frames per transformer token (1 = TMR; 4 makes a CPU-trainable evaluator)
     text_dim: int | None = None  # filled from the text encoder when built
 
 
 PRESETS: dict[str, EvaluatorConfig] = {
     "ms272": EvaluatorConfig(),
+    "cpu": EvaluatorConfig(layers=2, patch=4),  # the shipped one: MS-272 widths, 2 layers, 4-frame tokens
     "tiny": EvaluatorConfig(latent_dim=32, layers=1, heads=2, ff_dim=64, dropout=0.0),
 }
 
@@ -127,7 +129,7 @@ class DistributionEncoder(nn.Module):
 
 
 class MotionDecoder(nn.Module):
-    """ACTOR-style decoder: sinusoidal time queries cross-attend to the latent; Linear to 272-D per frame."""
+    """ACTOR-style decoder: sinusoidal time queries cross-attend to the latent; Linear to out_dim per token."""
 
     def __init__(self, out_dim: int, cfg: EvaluatorConfig):
         super().__init__()
@@ -159,9 +161,9 @@ class TMREvaluator(nn.Module):
     def __init__(self, cfg: EvaluatorConfig, text_dim: int, mean: np.ndarray | None = None, std=None):
         super().__init__()
         self.cfg = replace(cfg, text_dim=text_dim)
-        self.motion_encoder = DistributionEncoder(repr272.DIM, cfg)
+        self.motion_encoder = DistributionEncoder(repr272.DIM * cfg.patch, cfg)
         self.text_encoder = DistributionEncoder(text_dim, cfg)
-        self.decoder = MotionDecoder(repr272.DIM, cfg)
+        self.decoder = MotionDecoder(repr272.DIM * cfg.patch, cfg)
         mean = np.zeros(repr272.DIM, np.float32) if mean is None else mean
         std = np.ones(repr272.DIM, np.float32) if std is None else std
         self.register_buffer("mean", torch.as_tensor(np.asarray(mean, np.float32)))
@@ -188,9 +190,24 @@ class TMREvaluator(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         return z, mu, logvar
 
+    def patchify(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, 272) frames + (B, T) mask -> (B, ceil(T / p), p * 272) tokens + token mask (any frame valid)."""
+        p = self.cfg.patch
+        b, t, c = x.shape
+        extra = -t % p
+        x, mask = F.pad(x * mask[..., None], (0, 0, 0, extra)), F.pad(mask, (0, extra))
+        return x.reshape(b, -1, p * c), mask.reshape(b, -1, p).any(-1)
+
+    def decode(self, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Latent (B, D) + frame mask (B, T) -> reconstructed normalised frames (B, T, 272), zero where invalid."""
+        b, t = mask.shape
+        _, token_mask = self.patchify(mask[..., None].float(), mask)
+        out = self.decoder(z, token_mask).reshape(b, -1, repr272.DIM)[:, :t]
+        return out * mask[..., None]
+
     def motion_distribution(self, features_norm: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Normalised features (B, T, 272) + lengths -> (B, 2, D) mean / log-variance tokens."""
-        return self.motion_encoder(features_norm, lengths_to_mask(lengths, features_norm.shape[1]))
+        return self.motion_encoder(*self.patchify(features_norm, lengths_to_mask(lengths, features_norm.shape[1])))
 
     def text_distribution(self, tokens: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
         return self.text_encoder(tokens, token_mask)
@@ -232,9 +249,9 @@ class TMREvaluator(nn.Module):
         tokens, tmask = caption_tokens(self.text_model, texts)
         sentence = caption_similarity_embeddings(self.text_model, texts).to(features_norm)
         t_z, t_mu, t_logvar = self._sample(self.text_distribution(tokens.to(features_norm), tmask))
-        m_z, m_mu, m_logvar = self._sample(self.motion_encoder(features_norm, mask))
-        t_motion = self.decoder(t_z, mask)
-        m_motion = self.decoder(m_z, mask)
+        m_z, m_mu, m_logvar = self._sample(self.motion_distribution(features_norm, lengths))
+        t_motion = self.decode(t_z, mask)
+        m_motion = self.decode(m_z, mask)
         n_valid = mask.sum() * features_norm.shape[-1]
         target = features_norm * mask[..., None]
 

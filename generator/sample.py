@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default=None, help="human motion .npz to continue (its frames are kept)")
     p.add_argument("--keyframes", default=None, help="human motion .npz whose first and last frames are kept")
     p.add_argument("--known-frames", type=int, default=None, help="frames kept at each end for --keyframes (20%%)")
+    p.add_argument(
+        "--raw-prompt", action="store_true", help="encode the prompt as typed (default: in the captions' style)"
+    )
     p.add_argument("--threads", type=int, default=1, help="CPU threads (small models are fastest single-threaded)")
     p.add_argument("--no-video", action="store_true", help="skip the mp4 preview")
     p.add_argument("--no-bvh", action="store_true", help="skip the BVH export")
@@ -114,6 +117,7 @@ def run(args) -> list[Path]:
     import torch
 
     from generator.motion_file import HumanMotion, load_motion
+    from generator.prompt import canonical_prompt
     from generator.sampler import Completion, SampleOptions
 
     _check_args(args)
@@ -121,6 +125,9 @@ def run(args) -> list[Path]:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     sampler, _ = load_sampler(args.ckpt, args.text_encoder)
+    sampler.canonical = not args.raw_prompt
+    if sampler.canonical and canonical_prompt(args.prompt) != args.prompt:
+        print(f"prompt read as: {canonical_prompt(args.prompt)!r} (--raw-prompt to encode it as typed)")
     cfg, s = sampler.model.cfg, sampler.down
     max_seconds = cfg.max_frames / FPS
     if args.seconds is not None and args.seconds > max_seconds:

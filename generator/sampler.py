@@ -26,6 +26,7 @@ from generator import repr272
 from generator.autoencoder import MotionAutoencoder
 from generator.config import FPS
 from generator.errors import InputError
+from generator.prompt import canonical_prompt
 from generator.rotations import matrix_to_6d, sixd_to_matrix, yaw_matrix
 from generator.text_encoders import TextEncoder, pad_tokens
 from generator.transformer import MoLingo
@@ -54,13 +55,16 @@ class Completion:
 class Sampler:
     """Text -> 272-D features with a trained MoLingo model, its autoencoder and its frozen text encoder."""
 
-    def __init__(self, model: MoLingo, ae: MotionAutoencoder, text_encoder: TextEncoder):
+    def __init__(self, model: MoLingo, ae: MotionAutoencoder, text_encoder: TextEncoder, canonical: bool = True):
         self.model, self.ae, self.text_encoder = model.eval(), ae.eval(), text_encoder
         self.down = ae.down
+        self.canonical = canonical  # read prompts in the captions' style (generator.prompt) before encoding
 
     # ---- text -------------------------------------------------------------------------------------------------
     def _text(self, prompts: list[str], with_null: bool, cached: bool = True):
         """Adapted text for prompts [+ as many null prompts]: w (B', Lt, W), pad (B', Lt)."""
+        if self.canonical:
+            prompts = [canonical_prompt(p) for p in prompts]
         texts = prompts + [NULL_PROMPT] * len(prompts) if with_null else prompts
         embs = self.text_encoder.encode_list(texts) if cached else self.text_encoder.encode_uncached(texts)
         tokens, pad = pad_tokens(embs)

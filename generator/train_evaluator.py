@@ -50,6 +50,7 @@ class TrainConfig:
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
     "ms272": TrainConfig(),
+    "cpu": TrainConfig(lr=2e-4, save_every=250),
     "tiny": TrainConfig(batch_size=8, lr=3e-4, min_frames=10, max_frames=120, save_every=50),
 }
 

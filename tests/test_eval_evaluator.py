@@ -41,7 +41,10 @@ def tiny():
     return TMREvaluator(replace(PRESETS["tiny"], text_dim=TEXT_DIM), text_dim=TEXT_DIM).eval()
 
 
-def test_forward_shapes_and_padding_mask(tiny):
+@pytest.mark.parametrize("patch", [1, 4])  # 4: the shipped CPU evaluator's 4-frame tokens
+def test_forward_shapes_and_padding_mask(patch):
+    torch.manual_seed(0)
+    tiny = TMREvaluator(replace(PRESETS["tiny"], text_dim=TEXT_DIM, patch=patch), text_dim=TEXT_DIM).eval()
     feats = torch.randn(3, 50, 272)
     lengths = torch.tensor([50, 30, 12])
     dist = tiny.motion_distribution(feats, lengths)
@@ -56,7 +59,7 @@ def test_forward_shapes_and_padding_mask(tiny):
     # the same motion alone (no padding) embeds identically
     torch.testing.assert_close(tiny.embed_motion(feats[2:, :12], lengths[2:]), emb[2:], atol=1e-5, rtol=1e-5)
     assert lengths_to_mask(lengths, 50).sum().item() == 92
-    recon = tiny.decoder(emb, lengths_to_mask(lengths, 50))
+    recon = tiny.decode(emb, lengths_to_mask(lengths, 50))
     assert recon.shape == (3, 50, 272) and recon[2, 12:].abs().max() == 0
 
 

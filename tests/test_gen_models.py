@@ -173,6 +173,16 @@ def test_sampler_is_deterministic_for_a_seed(encoder):
     assert not np.allclose(a[0], c[0])
 
 
+def test_sampler_reads_imperative_prompts_as_captions(encoder):
+    model, ae = tiny_models(encoder)
+    opts = SampleOptions(outer_steps=3, flow_steps=3, seed=2)
+    typed = Sampler(model, ae, encoder).generate(["walk then wave"], [32], opts)[0]
+    caption = Sampler(model, ae, encoder).generate(["a person walks, then waves."], [32], opts)[0]
+    raw = Sampler(model, ae, encoder, canonical=False).generate(["walk then wave"], [32], opts)[0]
+    assert np.array_equal(typed, caption)
+    assert not np.allclose(typed, raw)
+
+
 def test_cfg_scale_one_equals_the_conditional_pass(encoder):
     model, ae = tiny_models(encoder)
     sampler = Sampler(model, ae, encoder)
