@@ -1,11 +1,14 @@
 """Train the MoLingo generator (text adapter + masked transformer + flow head + length head) on autoencoder latents.
 
     python -m generator.train --data DIR --ae AE_CKPT --preset tiny --out DIR [--steps N] [--resume] [--seed 0]
+                              [--atm 0.01 --evaluator DIR]
 
 The autoencoder is frozen; every training clip is encoded once (posterior mean) and its latents standardised per
 dimension. Captions are encoded once by the frozen text encoder into a disk cache (OUT/text_cache_*.safetensors).
 AdamW (0.9, 0.95), linear warm-up then constant lr, grad clip, EMA of the weights (the EMA weights are what the
 checkpoint ships). Resumable: OUT/train_state.pt holds weights, EMA, optimiser, step and RNG states.
+With --atm W, ATM's inter- and intra-motion alignment losses (generator.atm, through a frozen evaluator on the
+decoded one-step clean estimate) are added with weight W (the paper: 0.01).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 import torch
 
 from generator import repr272
+from generator.atm import molingo_atm_step
 from generator.checkpoint import load_autoencoder, load_train_state, save_checkpoint, save_train_state
 from generator.config import GenConfig, from_dict, get_preset, to_dict
 from generator.data.dataset import MotionTextDataset
@@ -98,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (None: the preset's)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (None: the preset's)")
     p.add_argument("--text-encoder", default=None, help="frozen text encoder (None: the preset's, MiniLM)")
+    p.add_argument("--atm", type=float, default=0.0, help="weight of the ATM alignment losses (0: off; paper: 0.01)")
+    p.add_argument("--evaluator", default=None, help="frozen text-motion evaluator for --atm (None: the shipped one)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--save-every", type=int, default=1000, help="checkpoint interval (steps)")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
@@ -115,7 +121,23 @@ def configure(args) -> GenConfig:
             setattr(cfg, name, value)
     if cfg.steps < 1 or cfg.batch_size < 1 or not cfg.lr > 0 or cfg.warmup < 0:
         raise InputError("--steps, --batch and --lr must be positive and --warmup non-negative")
+    if not (0 <= args.atm <= 10):
+        raise InputError(f"--atm must be in [0, 10], got {args.atm}")
     return cfg.validate()
+
+
+def atm_loss_fn(args, device: torch.device):
+    """The frozen ATM loss for --atm > 0 (None otherwise); the evaluator defaults to the shipped one."""
+    if not getattr(args, "atm", 0.0):
+        return None
+    from generator.atm import ATMLoss
+    from generator.evaluate import DEFAULT_EVALUATOR
+    from generator.evaluator import load_evaluator
+
+    path = args.evaluator or DEFAULT_EVALUATOR
+    if not (Path(path) / "evaluator.json").exists():
+        raise InputError(f"--atm needs a trained evaluator; none in {path} (python -m generator.train_evaluator)")
+    return ATMLoss(load_evaluator(path, device=str(device)))
 
 
 @torch.no_grad()
@@ -127,7 +149,8 @@ def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
 
 
 def train(args, cfg: GenConfig | None = None) -> dict:
-    """Run training; returns {'first_loss', 'last_loss', 'steps'} (flow loss, mean of the first / last 10%)."""
+    """Run training; returns {'first_loss', 'last_loss', 'steps'} (flow loss, mean of the first / last 10%) and,
+    with --atm, 'last_atm' (the last step's unweighted ATM loss)."""
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
@@ -140,6 +163,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     np.random.seed(args.seed % 2**32)
     device = torch.device(args.device)
     ae = load_autoencoder(args.ae).requires_grad_(False)
+    atm = atm_loss_fn(args, device)
     items = encode_dataset(ae, args.data, device, progress=not args.quiet)
     all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
     enc = get_text_encoder(cfg.text_encoder, cfg.max_text_tokens)
@@ -172,6 +196,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
         start = state["step"]
     writer = SummaryWriter(str(out / "tb"))
     history: list[float] = []
+    atm_history: list[float] = []
 
     def checkpoint(step: int) -> None:
         state = {"config": to_dict(cfg), "model": model.state_dict(), "ema": ema.state_dict(), "step": step}
@@ -184,6 +209,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             meta={"step": step, "preset": args.preset, "seed": args.seed, "command": command},
         )
 
+    ae_on_device = copy.deepcopy(ae).to(device) if atm is not None else None
     model.train()
     bar = tqdm(range(start, cfg.steps), desc="generator", disable=args.quiet, initial=start, total=cfg.steps)
     for step in bar:
@@ -191,7 +217,13 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             group["lr"] = cfg.lr * lr_factor(step, cfg.warmup, cfg.steps, cosine=False)
         x1, pad, texts = sample_batch(items, cfg.batch_size, model.max_latents, cfg.cfg_drop, rng)
         tokens, text_pad = cache.tokens(texts)
-        losses = model.loss(x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device))
+        x1, pad, tokens, text_pad = x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device)
+        losses = model.loss(x1, pad, tokens, text_pad)
+        if atm is not None:
+            aligned = molingo_atm_step(atm, model, ae_on_device, x1, pad, tokens, text_pad, texts)
+            losses.update(atm_inter=aligned["inter"], atm_intra=aligned["intra"])
+            losses["total"] = losses["total"] + args.atm * aligned["total"]
+            atm_history.append(float(aligned["total"].detach()))
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -206,6 +238,8 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     checkpoint(cfg.steps)
     writer.close()
     result = loss_summary(history, cfg.steps)
+    if atm_history:
+        result["last_atm"] = atm_history[-1]
     print(f"generator saved to {out} (flow loss {result['first_loss']:.4f} -> {result['last_loss']:.4f})")
     return result
 

@@ -120,6 +120,26 @@ def test_generator_training_lowers_the_loss_and_resumes(trained):
     assert state["step"] == 44 and set(state) >= {"model", "ema", "optimizer", "rng"}
 
 
+def test_generator_fine_tunes_with_the_atm_losses(trained, tiny_data, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from generator import train
+    from generator.evaluator import PRESETS, TMREvaluator, save_evaluator
+
+    torch.manual_seed(0)
+    save_evaluator(TMREvaluator(replace(PRESETS["tiny"], text_dim=384), text_dim=384), tmp_path / "ev")
+    shutil.copytree(trained["gen"], tmp_path / "gen")
+    argv = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "gen"), "--quiet",
+            "--resume", "--atm", "0.01", "--evaluator", str(tmp_path / "ev")]  # fmt: skip
+    steps = torch.load(tmp_path / "gen" / "train_state.pt", weights_only=False)["step"] + 2
+    result = train.train(train.build_parser().parse_args(argv), GenConfig(**{**GEN_CFG.__dict__, "steps": steps}))
+    assert result["steps"] == steps and np.isfinite(result["last_atm"]) and result["last_atm"] >= 0
+    argv[-1] = str(tmp_path / "no_evaluator")
+    with pytest.raises(InputError, match="needs a trained evaluator"):
+        train.train(train.build_parser().parse_args(argv), GenConfig(**{**GEN_CFG.__dict__, "steps": steps + 2}))
+
+
 def test_evaluate_ae_prints_mpjpe(trained, tiny_data, capsys):
     from generator.evaluate_ae import main
 
