@@ -309,11 +309,16 @@ def order_prompts_from_data(clf: ActionClassifier, root: str | Path, split: str 
     return prompts
 
 
-def held_out_order_prompts(clf: ActionClassifier, root: str | Path, split: str = "test") -> list[OrderPrompt]:
-    """order_prompts_from_data, or InputError when the split has no multi-action clip."""
-    prompts = order_prompts_from_data(clf, root, split)
+def held_out_order_prompts(
+    clf: ActionClassifier, root: str | Path, split: str = "test", actions: int | None = None, limit: int = 0,
+    seed: int = 0,
+) -> list[OrderPrompt]:  # fmt: skip
+    """order_prompts_from_data [with exactly `actions` actions] [a seeded subset of `limit`]; InputError if none."""
+    prompts = [p for p in order_prompts_from_data(clf, root, split) if actions is None or len(p.actions) == actions]
     if not prompts:
-        raise InputError(f"{root}: no '{split}' clip with two or more labelled actions in sequence")
+        raise InputError(f"{root}: no '{split}' clip with {actions or 'two or more'} labelled actions in sequence")
+    if 0 < limit < len(prompts):
+        prompts = [prompts[i] for i in sorted(np.random.default_rng(seed).choice(len(prompts), limit, replace=False))]
     return prompts
 
 

@@ -1,10 +1,12 @@
-"""Reconstruction quality of a motion autoencoder on a split: MPJPE (mm) and root-trajectory ADE / FDE (mm).
+"""Reconstruction quality of a motion autoencoder on a split: MPJPE, root-aligned and PA-MPJPE, root ADE / FDE (mm).
 
     python -m generator.evaluate_ae --ckpt OUT/ae --data DIR --split test
 
 Each clip (cropped to a multiple of the downsampling) is encoded to its posterior mean and decoded; joints come from
-the 272-D position inverse of both, in the clip's canonical frame. MPJPE averages over frames and joints, ADE is the
-mean and FDE the last-frame distance of the pelvis trajectory; all are averaged over clips.
+the 272-D position inverse of both, in the clip's canonical frame. MPJPE averages over frames and joints of the global
+joints (so root drift counts); root-aligned MPJPE first subtracts each frame's pelvis, PA-MPJPE also removes each
+frame's best rotation and scale (Procrustes, VerMo's tokenizer metric). ADE is the mean and FDE the last-frame
+distance of the pelvis trajectory; all are averaged over clips.
 """
 
 from __future__ import annotations
@@ -21,11 +23,24 @@ from generator.checkpoint import load_autoencoder
 from generator.errors import InputError, cli_entry
 
 
+def procrustes_align(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """pred (T, J, 3) moved onto target (T, J, 3) per frame by the best similarity transform (Umeyama)."""
+    mu_p, mu_t = pred.mean(1, keepdim=True), target.mean(1, keepdim=True)
+    p, t = pred - mu_p, target - mu_t
+    u, sig, vh = torch.linalg.svd(p.transpose(1, 2) @ t)  # (T, 3, 3): p^T t = U S V^T
+    d = torch.sign(torch.linalg.det(u @ vh))  # (T,) no reflections
+    fix = torch.ones_like(sig)
+    fix[:, -1] = d
+    rot = u @ torch.diag_embed(fix) @ vh  # maps centred p onto centred t: p @ rot
+    scale = (sig * fix).sum(-1) / p.pow(2).sum((1, 2)).clamp(min=1e-12)  # (T,)
+    return scale[:, None, None] * p @ rot + mu_t
+
+
 @torch.no_grad()
 def evaluate(ae, clips: list[np.ndarray]) -> dict[str, float]:
-    """{'mpjpe_mm', 'ade_mm', 'fde_mm', 'clips'} over un-normalised feature sequences [(T, 272)]."""
+    """{'mpjpe_mm', 'local_mpjpe_mm', 'pa_mpjpe_mm', 'ade_mm', 'fde_mm', 'clips'} over feature sequences [(T, 272)]."""
     s = ae.down
-    mpjpe, ade, fde = [], [], []
+    mpjpe, local, pa, ade, fde = [], [], [], [], []
     for feats in clips:
         t = len(feats) // s * s
         if t < s or not np.isfinite(feats).all():
@@ -36,14 +51,15 @@ def evaluate(ae, clips: list[np.ndarray]) -> dict[str, float]:
         err = (j_hat - j).norm(dim=-1)  # (T, 22)
         root = (j_hat[:, 0] - j[:, 0]).norm(dim=-1)  # (T,)
         mpjpe.append(float(err.mean()))
+        local.append(float(((j_hat - j_hat[:, :1]) - (j - j[:, :1])).norm(dim=-1).mean()))
+        pa.append(float((procrustes_align(j_hat.double(), j.double()) - j).norm(dim=-1).mean()))
         ade.append(float(root.mean()))
         fde.append(float(root[-1]))
+    keys = ("mpjpe_mm", "local_mpjpe_mm", "pa_mpjpe_mm", "ade_mm", "fde_mm")
     if not mpjpe:
-        return {"mpjpe_mm": float("nan"), "ade_mm": float("nan"), "fde_mm": float("nan"), "clips": 0}
-    return {
-        "mpjpe_mm": 1000 * float(np.mean(mpjpe)), "ade_mm": 1000 * float(np.mean(ade)),
-        "fde_mm": 1000 * float(np.mean(fde)), "clips": len(mpjpe),
-    }  # fmt: skip
+        return {**dict.fromkeys(keys, float("nan")), "clips": 0}
+    values = [1000 * float(np.mean(v)) for v in (mpjpe, local, pa, ade, fde)]
+    return {**dict(zip(keys, values)), "clips": len(mpjpe)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"{args.data}: no usable clip in the '{args.split}' split")
     print(
         f"{args.split}: {result['clips']} clips  MPJPE {result['mpjpe_mm']:.2f} mm  "
+        f"root-aligned {result['local_mpjpe_mm']:.2f} mm  PA-MPJPE {result['pa_mpjpe_mm']:.2f} mm  "
         f"root ADE {result['ade_mm']:.2f} mm  FDE {result['fde_mm']:.2f} mm"
     )
     if args.json:

@@ -147,6 +147,19 @@ def test_evaluate_ae_prints_mpjpe(trained, tiny_data, capsys):
     line = capsys.readouterr().out
     assert "MPJPE" in line and "ADE" in line and "FDE" in line
     assert float(line.split("MPJPE")[1].split("mm")[0]) > 0
+    assert "root-aligned" in line and "PA-MPJPE" in line
+
+
+def test_procrustes_alignment_removes_rotation_scale_and_shift():
+    from generator.evaluate_ae import procrustes_align
+    from generator.rotations import axis_angle_to_matrix
+
+    target = torch.randn(5, 22, 3, dtype=torch.float64)
+    rot = torch.as_tensor(axis_angle_to_matrix(np.random.default_rng(0).normal(size=(5, 3))))
+    moved = 1.7 * target @ rot.transpose(1, 2) + torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(procrustes_align(moved, target), target)
+    noisy = target + 0.01 * torch.randn_like(target)
+    assert (procrustes_align(noisy, target) - target).norm(dim=-1).mean() <= (noisy - target).norm(dim=-1).mean()
 
 
 def test_sample_cli_writes_motion_files(trained, tmp_path, capsys):
