@@ -20,8 +20,8 @@ from generator.errors import InputError
 from generator.evaluator import MotionTexts, TMREvaluator
 from generator.metrics import Interval
 
-# (text, real features (T, 272), prefix frames, suffix frames, seed) -> completed features (T, 272)
-CompleteFn = Callable[[str, np.ndarray, int, int, int], np.ndarray]
+# (texts, real features [(T_i, 272)], prefix frames, suffix frames, seed) -> completed features [(T_i, 272)]
+CompleteFn = Callable[[list[str], list[np.ndarray], list[int], list[int], int], list[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -57,22 +57,28 @@ def displacement_errors(gen: np.ndarray, real: np.ndarray, start: int, end: int)
 
 def completion_replication(
     evaluator: TMREvaluator, items: list[MotionTexts], complete: CompleteFn, task: CompletionTask, seed: int,
-    real_emb: np.ndarray, diversity_pairs: int = 300,
+    real_emb: np.ndarray, diversity_pairs: int = 300, batch_size: int = 32,
 ) -> dict[str, float]:  # fmt: skip
-    """Complete every test motion once (random caption) and score FID, Diversity, ADE, FDE."""
+    """Complete every test motion once (random caption) and score FID, Diversity, ADE, FDE; batches of 32."""
     rng = np.random.default_rng(seed)
-    done, ade, fde = [], [], []
-    for k, item in enumerate(items):
-        text = item.captions[int(rng.integers(len(item.captions)))]
-        t = item.num_frames
-        prefix, suffix = task.known_frames(t)
-        out = np.asarray(complete(text, item.features, prefix, suffix, seed * 100003 + k), np.float32)
+    texts = [item.captions[int(rng.integers(len(item.captions)))] for item in items]
+    known = [task.known_frames(item.num_frames) for item in items]
+    done: list[np.ndarray] = []
+    for k, start in enumerate(range(0, len(items), batch_size)):
+        chunk = slice(start, start + batch_size)
+        out = complete(texts[chunk], [it.features for it in items[chunk]], [p for p, _ in known[chunk]],
+                       [s for _, s in known[chunk]], seed * 100003 + k)  # fmt: skip
+        done.extend(np.asarray(o, np.float32) for o in out)
+    if len(done) != len(items):
+        raise InputError(f"the completer returned {len(done)} motions for {len(items)} inputs")
+    ade, fde = [], []
+    for item, (prefix, suffix), out in zip(items, known, done):
         # a completer may shorten the clip to its own granularity: then it completed the first n real frames
+        t = item.num_frames
         n = out.shape[0] if out.ndim == 2 else 0
         if out.ndim != 2 or out.shape[1] != repr272.DIM or not prefix + suffix < n <= t or not np.isfinite(out).all():
             raise InputError(f"the completion of {item.name} ({t} frames) has shape {out.shape} or non-finite values")
         a, f = displacement_errors(out[:n], item.features[:n], prefix, n - suffix)
-        done.append(out)
         ade.append(a)
         fde.append(f)
     emb = evaluator.embed_motions(done)
@@ -106,9 +112,13 @@ def sampler_complete_fn(ckpt: str | Path, **overrides) -> CompleteFn:
     sampler = load_sampler(ckpt)
     down, max_frames = sampler.down, int(sampler.model.cfg.max_frames)
 
-    def complete(text: str, features: np.ndarray, prefix: int, suffix: int, seed: int) -> np.ndarray:
-        t = min(len(features), max_frames) // down * down
-        comp = Completion(features=features[:t], prefix=prefix, suffix=suffix)
-        return sampler.generate([text], [t], sample_options(sampler, seed, **overrides), completion=comp)[0]
+    def complete(
+        texts: list[str], features: list[np.ndarray], prefixes: list[int], suffixes: list[int], seed: int
+    ) -> list[np.ndarray]:
+        comps = [
+            Completion(features=f[: min(len(f), max_frames) // down * down], prefix=p, suffix=s)
+            for f, p, s in zip(features, prefixes, suffixes)
+        ]
+        return sampler.generate(list(texts), None, sample_options(sampler, seed, **overrides), completion=comps)
 
     return complete

@@ -193,13 +193,22 @@ class Sampler:
         prompts: list[str],
         frames: list[int] | None,
         opts: SampleOptions,
-        completion: Completion | None = None,
+        completion: Completion | list[Completion] | None = None,
         reference_mode: bool = False,
     ) -> list[np.ndarray]:
-        """Un-normalised 272-D features [(T_b, 272)] for each prompt; lengths from `frames` or the length head."""
+        """Un-normalised 272-D features [(T_b, 272)] for each prompt; lengths from `frames` or the length head.
+
+        `completion`: one Completion for every prompt, or one per prompt (a batch of different motions to complete);
+        without `frames`, each motion is as long as its completion's features.
+        """
         gen = torch.Generator().manual_seed(opts.seed)
+        comps = None
         if completion is not None:
-            frames = [completion.features.shape[0] if frames is None else frames[0]] * len(prompts)
+            comps = completion if isinstance(completion, list) else [completion] * len(prompts)
+            if len(comps) != len(prompts):
+                raise InputError(f"{len(comps)} completions for {len(prompts)} prompts")
+            frames = [c.features.shape[0] for c in comps] if frames is None else list(frames)
+            frames = frames * len(prompts) if len(frames) == 1 else frames
         elif frames is None:
             frames = self.predict_frames(prompts, gen)
         frames = [f // self.down * self.down for f in frames]
@@ -210,17 +219,23 @@ class Sampler:
             )
         n_latents = [f // self.down for f in frames]
         known = known_mask = None
-        if completion is not None:
-            if completion.prefix + completion.suffix >= frames[0]:
-                raise InputError(f"the known frames cover the whole {frames[0]}-frame motion; nothing to generate")
-            lat, mask = self._known_latents(completion, frames[0])
-            known, known_mask = lat.expand(len(prompts), -1, -1), mask.expand(len(prompts), -1)
+        if comps is not None:
+            known = torch.zeros(len(prompts), max(n_latents), self.model.latent_dim)
+            known_mask = torch.zeros(len(prompts), max(n_latents), dtype=torch.bool)
+            encoded: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+            for i, (c, f) in enumerate(zip(comps, frames)):
+                if c.prefix + c.suffix >= f:
+                    raise InputError(f"the known frames cover the whole {f}-frame motion; nothing to generate")
+                if (id(c), f) not in encoded:  # one shared Completion is encoded once
+                    encoded[id(c), f] = self._known_latents(c, f)
+                lat, mask = encoded[id(c), f]
+                known[i, : len(lat)], known_mask[i, : len(mask)] = lat, mask
         z = self.sample_latents(prompts, n_latents, opts, known, known_mask, reference_mode, gen)
         x = self.ae.decode(self.model.unstandardize(z))  # (B, L * s, D) normalised
         feats = repr272.denormalize(x, self.ae.mean, self.ae.std).numpy()
         out = [feats[i, : frames[i]].astype(np.float32) for i in range(len(prompts))]
-        if completion is not None:
-            out = [paste_known(f, completion) for f in out]
+        if comps is not None:
+            out = [paste_known(f, c) for f, c in zip(out, comps)]
         return out
 
 

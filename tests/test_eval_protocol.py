@@ -196,15 +196,18 @@ def test_completion_metrics_oracle_and_frozen_completers(data, evaluator_dir):
     ev = load_evaluator(evaluator_dir)
     items = [it for it in load_motion_texts(data, "test") if "walk" in it.captions[0]]
 
-    def oracle(text, features, prefix, suffix, seed):
-        return features.copy()
+    def oracle(texts, features, prefixes, suffixes, seed):
+        return [f.copy() for f in features]
 
-    def frozen(text, features, prefix, suffix, seed):
-        out = features.copy()
-        out[prefix:] = features[prefix - 1]
-        out[prefix:, 0:2] = 0.0  # standing still after the known frames
-        out[prefix:, 74:140] = 0.0
-        return out
+    def frozen(texts, features, prefixes, suffixes, seed):
+        outs = []
+        for f, prefix in zip(features, prefixes):
+            out = f.copy()
+            out[prefix:] = f[prefix - 1]
+            out[prefix:, 0:2] = 0.0  # standing still after the known frames
+            out[prefix:, 74:140] = 0.0
+            outs.append(out)
+        return outs
 
     rows = evaluate_completion(ev, items, oracle, reps=2, progress=False)
     assert set(rows) == {"Completion: prediction", "Completion: inbetweening"}

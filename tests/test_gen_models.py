@@ -232,6 +232,13 @@ def test_completion_keeps_the_given_frames(encoder):
     err = np.linalg.norm(_joints(out) - _joints(given), axis=-1)  # (T, 22) metres
     assert err[:24].max() < 0.01 and err[-24:].max() < 0.01
     assert err[30:66].max() > 0.01  # the middle is generated, not copied
+    # a batch of different motions to complete, one Completion each (lengths differ)
+    other = walking_features(64, seed=5)
+    comps = [Completion(given, prefix=24, suffix=24), Completion(other, prefix=28)]
+    outs = sampler.generate(["walks", "keeps walking"], None, opts, comps)
+    assert [o.shape for o in outs] == [(96, 272), (64, 272)]
+    np.testing.assert_allclose(_joints(outs[0])[:24], _joints(given)[:24], atol=0.01)
+    np.testing.assert_allclose(_joints(outs[1])[:28], _joints(other)[:28], atol=0.01)
 
 
 # ---- checkpoints, configs, prompts -------------------------------------------------------------------------------
