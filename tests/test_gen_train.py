@@ -147,7 +147,7 @@ def test_evaluate_ae_prints_mpjpe(trained, tiny_data, capsys):
     line = capsys.readouterr().out
     assert "MPJPE" in line and "ADE" in line and "FDE" in line
     assert float(line.split("MPJPE")[1].split("mm")[0]) > 0
-    assert "root-aligned" in line and "PA-MPJPE" in line
+    assert "pelvis-aligned" in line and "PA-MPJPE" in line and "global MPJPE" in line
 
 
 def test_procrustes_alignment_removes_rotation_scale_and_shift():
