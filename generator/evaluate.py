@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cfg-scale", type=float, default=None, help="sampler guidance scale (default: the sampler's)")
     p.add_argument("--outer-steps", type=int, default=None, help="sampler outer steps (default: the checkpoint's)")
     p.add_argument("--flow-steps", type=int, default=None, help="sampler flow steps (default: the checkpoint's)")
+    p.add_argument("--raw-motion", action="store_true", help="score the decoder's output without generator.cleanup")
     p.add_argument("--no-real", action="store_true", help="skip the real-motion (ceiling) row")
     p.add_argument("--plausibility", action="store_true", help="add foot skating / penetration / floating / jerk")
     p.add_argument("--order-classifier", type=Path, default=None, help="action classifier dir: order-correct rate")
@@ -308,7 +309,8 @@ def _write_report(report: str, out: Path | None, t0: float) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    return {"cfg_scale": args.cfg_scale, "outer_steps": args.outer_steps, "flow_steps": args.flow_steps}
+    return {"cfg_scale": args.cfg_scale, "outer_steps": args.outer_steps, "flow_steps": args.flow_steps,
+            "postprocess": False if args.raw_motion else None}  # fmt: skip
 
 
 def _extra_sections(

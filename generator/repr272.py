@@ -68,7 +68,7 @@ def canonicalize(joints: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.T
     return j, rots
 
 
-def _yaw_rotate(x: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor, c: torch.Tensor, s: torch.Tensor):
+def yaw_rotate(x: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor, c: torch.Tensor, s: torch.Tensor):
     """Components of R_y(a) @ (x, y, z) given c = cos a, s = sin a (pass -s for the transpose).
 
     Written out instead of a (..., 3, 3) matmul: the batched 3x3 products broadcast over joints cost most of the time.
@@ -92,7 +92,7 @@ def encode(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     out = torch.zeros(joints.shape[:-2] + (DIM,), dtype=dtype, device=joints.device)
 
     step = root[..., 1:, :] - root[..., :-1, :]
-    vx, _, vz = _yaw_rotate(step[..., 0], None, step[..., 2], c[..., :-1], s[..., :-1])
+    vx, _, vz = yaw_rotate(step[..., 0], None, step[..., 2], c[..., :-1], s[..., :-1])
     out[..., 1:, 0], out[..., 1:, 1] = vx, vz
 
     dg = g[..., 1:] - g[..., :-1]
@@ -101,7 +101,7 @@ def encode(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     out[..., 1:, 2], out[..., 1:, 4] = torch.cos(dg), torch.sin(dg)
 
     cj, sj = c[..., None], s[..., None]
-    px, py, pz = _yaw_rotate(
+    px, py, pz = yaw_rotate(
         joints[..., 0] - root[..., None, 0], joints[..., 1], joints[..., 2] - root[..., None, 2], cj, sj
     )
     pos = torch.stack([px, py, pz], dim=-1)  # (..., T, 22, 3)
@@ -110,7 +110,7 @@ def encode(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
 
     rot6 = rotations[..., :2, :].flatten(-3)  # (..., T, 132): the first two rows of each joint's matrix
     out[..., 146:272] = rot6[..., 6:]
-    r0x, r0y, r0z = _yaw_rotate(root_rot[..., 0, :], None, root_rot[..., 2, :], cj, sj)  # rows of R_y(g) @ R_root
+    r0x, r0y, r0z = yaw_rotate(root_rot[..., 0, :], None, root_rot[..., 2, :], cj, sj)  # rows of R_y(g) @ R_root
     out[..., 140:143], out[..., 143:146] = r0x, root_rot[..., 1, :]
     return out
 
@@ -123,7 +123,7 @@ def _heading_and_root(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     angle = torch.cumsum(torch.atan2(features[..., 4], features[..., 2]), dim=-1)
     c, s = torch.cos(angle), torch.sin(angle)
     vx, vz = features[..., 0], features[..., 1]
-    wx, _, wz = _yaw_rotate(vx[..., 1:], None, vz[..., 1:], c[..., :-1], -s[..., :-1])  # R_tot[t-1]^T @ v[t]
+    wx, _, wz = yaw_rotate(vx[..., 1:], None, vz[..., 1:], c[..., :-1], -s[..., :-1])  # R_tot[t-1]^T @ v[t]
     root = torch.zeros(features.shape[:-1] + (3,), dtype=features.dtype, device=features.device)
     root[..., 0] = torch.cumsum(torch.cat([vx[..., :1], wx], dim=-1), dim=-1)
     root[..., 2] = torch.cumsum(torch.cat([vz[..., :1], wz], dim=-1), dim=-1)
@@ -136,7 +136,7 @@ def decode_joints(features: torch.Tensor) -> torch.Tensor:
     _check("features", features, (DIM,))
     c, s, root = _heading_and_root(features)
     pos = features[..., 8:74].unflatten(-1, (NUM_JOINTS, 3))
-    x, y, z = _yaw_rotate(pos[..., 0], pos[..., 1], pos[..., 2], c[..., None], -s[..., None])
+    x, y, z = yaw_rotate(pos[..., 0], pos[..., 1], pos[..., 2], c[..., None], -s[..., None])
     return torch.stack([x + root[..., None, 0], y, z + root[..., None, 2]], dim=-1)
 
 
@@ -147,7 +147,7 @@ def decode_rotations(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     c, s, root = _heading_and_root(features)
     rots = sixd_to_matrix(features[..., 140:272].unflatten(-1, (NUM_JOINTS, 6)))
     m = rots[..., 0, :, :].clone()  # a copy, so that writing the root back in place keeps autograd's inputs intact
-    x, y, z = _yaw_rotate(m[..., 0, :], m[..., 1, :], m[..., 2, :], c[..., None], -s[..., None])  # R_tot^T @ m
+    x, y, z = yaw_rotate(m[..., 0, :], m[..., 1, :], m[..., 2, :], c[..., None], -s[..., None])  # R_tot^T @ m
     rots[..., 0, 0, :], rots[..., 0, 2, :] = x, z
     trans = root.clone()
     trans[..., 1] = features[..., 8 + 1]

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default=None, help="human motion .npz to continue (its frames are kept)")
     p.add_argument("--keyframes", default=None, help="human motion .npz whose first and last frames are kept")
     p.add_argument("--known-frames", type=int, default=None, help="frames kept at each end for --keyframes (20%%)")
+    p.add_argument("--raw-motion", action="store_true", help="skip the smoothing and foot cleanup (generator.cleanup)")
     p.add_argument(
         "--raw-prompt", action="store_true", help="encode the prompt as typed (default: in the captions' style)"
     )
@@ -158,6 +159,7 @@ def run(args) -> list[Path]:
         outer_steps=args.steps or cfg.outer_steps, flow_steps=args.flow_steps or cfg.flow_steps,
         cfg_scale=cfg.cfg_scale if args.cfg is None else args.cfg,
         refresh=cfg.noise_refresh if args.refresh is None else args.refresh, seed=args.seed,
+        postprocess=not args.raw_motion,
     )  # fmt: skip
     features = sampler.generate([args.prompt] * args.num, frames, opts, completion)
     elapsed = time.perf_counter() - t0

@@ -24,6 +24,7 @@ import torch
 
 from generator import repr272
 from generator.autoencoder import MotionAutoencoder
+from generator.cleanup import postprocess
 from generator.config import FPS
 from generator.errors import InputError
 from generator.prompt import canonical_prompt
@@ -41,6 +42,7 @@ class SampleOptions:
     cfg_scale: float = 4.0
     refresh: float = 0.3
     seed: int = 0
+    postprocess: bool = True  # generator.cleanup: smoothing, grounding, stance feet pinned (False: raw decoder output)
 
 
 @dataclass
@@ -234,6 +236,8 @@ class Sampler:
         x = self.ae.decode(self.model.unstandardize(z))  # (B, L * s, D) normalised
         feats = repr272.denormalize(x, self.ae.mean, self.ae.std).numpy()
         out = [feats[i, : frames[i]].astype(np.float32) for i in range(len(prompts))]
+        if opts.postprocess:
+            out = [postprocess(f, FPS) for f in out]
         if comps is not None:
             out = [paste_known(f, c) for f, c in zip(out, comps)]
         return out

@@ -183,6 +183,17 @@ def test_sampler_reads_imperative_prompts_as_captions(encoder):
     assert not np.allclose(typed, raw)
 
 
+def test_sampler_postprocesses_unless_asked_for_the_raw_output(encoder):
+    from generator.cleanup import postprocess
+
+    model, ae = tiny_models(encoder)
+    sampler = Sampler(model, ae, encoder)
+    raw = sampler.generate(["walk"], [40], SampleOptions(outer_steps=3, flow_steps=3, seed=4, postprocess=False))[0]
+    done = sampler.generate(["walk"], [40], SampleOptions(outer_steps=3, flow_steps=3, seed=4))[0]
+    np.testing.assert_allclose(done, postprocess(raw), atol=1e-5)
+    assert not np.allclose(done, raw)
+
+
 def test_cfg_scale_one_equals_the_conditional_pass(encoder):
     model, ae = tiny_models(encoder)
     sampler = Sampler(model, ae, encoder)
