@@ -25,20 +25,14 @@ from sim.scores import FrameGeometry, ScoreConfig, score_rollout
 
 def naive_frame_geometry(scene, qpos, config: ScoreConfig) -> FrameGeometry:
     """The scoring's collision pass with a Python loop over each frame's contacts."""
-    model, data = scene.model, mujoco.MjData(scene.model)
+    data = mujoco.MjData(scene.model)
     feet = set(scene.foot_geoms[0].tolist()) | set(scene.foot_geoms[1].tolist())
     floor, robot_geoms = set(scene.floor_geoms.tolist()), set(scene.robot_collision_geoms.tolist())
-    torso = scene.body_ids[scores_mod.TORSO_IDX]
     t_len = len(qpos)
     points, pen, touch = [], np.zeros(t_len), np.full(t_len, -1)
     com, tilt = np.zeros((t_len, 3)), np.zeros(t_len)
     for t in range(t_len):
-        data.qpos[scene.qpos_adr] = qpos[t]
-        mujoco.mj_kinematics(model, data)
-        mujoco.mj_comPos(model, data)
-        mujoco.mj_collision(model, data)
-        com[t] = data.subtree_com[scene.root_body]
-        tilt[t] = np.degrees(np.arccos(np.clip(data.xmat[torso, 8], -1.0, 1.0)))
+        com[t], tilt[t] = scores_mod.pose_frame(scene, data, qpos[t])
         pts = []
         for i in range(data.ncon):
             c = data.contact[i]

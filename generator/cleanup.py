@@ -62,8 +62,9 @@ def cleanup_feet(
     if f.ndim != 2 or f.shape[1] != repr272.DIM or len(f) < 3:
         return np.asarray(features, np.float32)
     joints = repr272.decode_joints(f)
-    f[:, 9:74:3] -= floor_offset(joints, height)  # every joint's height (y of [8:74]); velocities are unchanged
-    joints = repr272.decode_joints(f)
+    offset = floor_offset(joints, height)
+    f[:, 9:74:3] -= offset  # every joint's height (y of [8:74]); velocities are unchanged
+    joints[..., 1] -= offset  # decoded heights are those channels as they are
     contact = toe_contacts(joints, fps, height, speed)  # (T - 1, 2)
     toes = joints[:, list(TOES)][:, :, [0, 2]]  # (T, 2, 2) floor-plane toe positions
     step = np.diff(toes, axis=0)  # (T - 1, 2, 2) world toe steps

@@ -30,7 +30,15 @@ from generator.data.dataset import MotionTextDataset
 from generator.errors import InputError, cli_entry
 from generator.sampler import NULL_PROMPT
 from generator.text_encoders import DiskTextCache, get_text_encoder
-from generator.train_ae import loss_summary, lr_factor, rng_state, set_rng_state
+from generator.train_ae import (
+    add_run_args,
+    add_schedule_args,
+    apply_overrides,
+    loss_summary,
+    lr_factor,
+    rng_state,
+    set_rng_state,
+)
 from generator.transformer import MoLingo
 
 
@@ -96,31 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="HumanML3D-272 directory")
     p.add_argument("--ae", required=True, help="trained autoencoder checkpoint directory (generator.train_ae)")
     p.add_argument("--out", required=True, help="output checkpoint directory")
-    p.add_argument("--preset", default="tiny", help="config preset: tiny or paper")
-    p.add_argument("--steps", type=int, default=None, help="training steps (None: the preset's)")
-    p.add_argument("--batch", type=int, default=None, help="batch size (None: the preset's)")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (None: the preset's)")
-    p.add_argument("--warmup", type=int, default=None, help="warm-up steps (None: the preset's)")
+    add_schedule_args(p)
     p.add_argument("--text-encoder", default=None, help="frozen text encoder (None: the preset's, MiniLM)")
     p.add_argument("--atm", type=float, default=0.0, help="weight of the ATM alignment losses (0: off; paper: 0.01)")
     p.add_argument("--evaluator", default=None, help="frozen text-motion evaluator for --atm (None: the shipped one)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
-    p.add_argument("--save-every", type=int, default=1000, help="checkpoint interval (steps)")
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (None: torch's choice)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_run_args(p)
     return p
 
 
 def configure(args) -> GenConfig:
-    cfg = get_preset(args.preset).gen
-    for name, value in (("steps", args.steps), ("batch_size", args.batch), ("lr", args.lr),
-                        ("warmup", args.warmup), ("text_encoder", args.text_encoder)):  # fmt: skip
-        if value is not None:
-            setattr(cfg, name, value)
-    if cfg.steps < 1 or cfg.batch_size < 1 or not cfg.lr > 0 or cfg.warmup < 0:
-        raise InputError("--steps, --batch and --lr must be positive and --warmup non-negative")
+    cfg = apply_overrides(get_preset(args.preset).gen, args, text_encoder=args.text_encoder)
     if not (0 <= args.atm <= 10):
         raise InputError(f"--atm must be in [0, 10], got {args.atm}")
     return cfg.validate()
@@ -128,7 +121,7 @@ def configure(args) -> GenConfig:
 
 def atm_loss_fn(args, device: torch.device):
     """The frozen ATM loss for --atm > 0 (None otherwise); the evaluator defaults to the shipped one."""
-    if not getattr(args, "atm", 0.0):
+    if not args.atm:
         return None
     from generator.atm import ATMLoss
     from generator.evaluate import DEFAULT_EVALUATOR

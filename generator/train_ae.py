@@ -80,6 +80,36 @@ def set_rng_state(rng: random.Random, state: dict) -> None:
     np.random.set_state(state["numpy"])
 
 
+def add_schedule_args(p: argparse.ArgumentParser) -> None:
+    """--preset, --steps, --batch, --lr, --warmup: the recipe overrides both training commands share."""
+    p.add_argument("--preset", default="tiny", help="config preset: tiny or paper")
+    p.add_argument("--steps", type=int, default=None, help="training steps (None: the preset's)")
+    p.add_argument("--batch", type=int, default=None, help="batch size (None: the preset's)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (None: the preset's)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up steps (None: the preset's)")
+
+
+def add_run_args(p: argparse.ArgumentParser) -> None:
+    """--resume, --save-every, --device, --threads, --seed, --quiet: how both training commands run."""
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--save-every", type=int, default=1000, help="checkpoint interval (steps)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (None: torch's choice)")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def apply_overrides(cfg, args, **extra):
+    """Set the schedule flags (and `extra` config fields) that were given on cfg; InputError on absurd values."""
+    given = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr, "warmup": args.warmup, **extra}
+    for name, value in given.items():
+        if value is not None:
+            setattr(cfg, name, value)
+    if cfg.steps < 1 or cfg.batch_size < 1 or not cfg.lr > 0 or cfg.warmup < 0:
+        raise InputError("--steps, --batch and --lr must be positive and --warmup non-negative")
+    return cfg
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m generator.train_ae", description=__doc__.split("\n\n")[0],
@@ -87,36 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--data", required=True, help="HumanML3D-272 directory")
     p.add_argument("--out", required=True, help="output checkpoint directory")
-    p.add_argument("--preset", default="tiny", help="config preset: tiny or paper")
-    p.add_argument("--steps", type=int, default=None, help="training steps (None: the preset's)")
-    p.add_argument("--batch", type=int, default=None, help="batch size (None: the preset's)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (None: the preset's)")
-    p.add_argument("--warmup", type=int, default=None, help="warm-up steps (None: the preset's)")
+    add_schedule_args(p)
     p.add_argument("--kind", choices=("ae", "vae", "sae"), default=None, help="variant (None: the preset's)")
     p.add_argument("--down", type=int, choices=(2, 4), default=None, help="temporal downsampling")
     p.add_argument("--latent", type=int, default=None, help="latent size d")
     p.add_argument("--text-encoder", default="all-MiniLM-L6-v2", help="frozen text encoder for the SAE labels")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
-    p.add_argument("--save-every", type=int, default=1000, help="checkpoint interval (steps)")
-    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (None: torch's choice)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_run_args(p)
     return p
 
 
 def configure(args) -> AEConfig:
     cfg = get_preset(args.preset).ae
-    overrides = {
-        "steps": args.steps, "batch_size": args.batch, "lr": args.lr, "warmup": args.warmup, "kind": args.kind,
-        "down": args.down, "latent_dim": args.latent,
-    }  # fmt: skip
-    for name, value in overrides.items():
-        if value is not None:
-            setattr(cfg, name, value)
-    if cfg.steps < 1 or cfg.batch_size < 1 or not cfg.lr > 0:
-        raise InputError("--steps, --batch and --lr must be positive")
-    return cfg.validate()
+    return apply_overrides(cfg, args, kind=args.kind, down=args.down, latent_dim=args.latent).validate()
 
 
 def train(args, cfg: AEConfig | None = None) -> dict:

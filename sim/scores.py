@@ -100,6 +100,16 @@ def _pair_codes(scene: G1Scene) -> np.ndarray:
     return codes
 
 
+def pose_frame(scene: G1Scene, data: mujoco.MjData, qpos: np.ndarray) -> tuple[np.ndarray, float]:
+    """Put the robot in pose qpos (36,), run kinematics and collision; its centre of mass (3,) and torso tilt (deg)."""
+    data.qpos[scene.qpos_adr] = qpos
+    mujoco.mj_kinematics(scene.model, data)
+    mujoco.mj_comPos(scene.model, data)
+    mujoco.mj_collision(scene.model, data)
+    tilt = np.degrees(np.arccos(np.clip(data.xmat[scene.body_ids[TORSO_IDX], 8], -1.0, 1.0)))
+    return data.subtree_com[scene.root_body].copy(), float(tilt)
+
+
 def frame_geometry(scene: G1Scene, qpos: np.ndarray, config: ScoreConfig) -> FrameGeometry:
     """Collision detection and CoM for each recorded pose (T, 36), vectorised over each frame's contacts."""
     model = scene.model
@@ -108,15 +118,9 @@ def frame_geometry(scene: G1Scene, qpos: np.ndarray, config: ScoreConfig) -> Fra
     t_len = len(qpos)
     points, pen = [], np.zeros(t_len)
     touch, com, tilt = np.full(t_len, -1), np.zeros((t_len, 3)), np.zeros(t_len)
-    torso = scene.body_ids[TORSO_IDX]
     con = data.contact
     for t in range(t_len):
-        data.qpos[scene.qpos_adr] = qpos[t]
-        mujoco.mj_kinematics(model, data)
-        mujoco.mj_comPos(model, data)
-        mujoco.mj_collision(model, data)
-        com[t] = data.subtree_com[scene.root_body]
-        tilt[t] = np.degrees(np.arccos(np.clip(data.xmat[torso, 8], -1.0, 1.0)))
+        com[t], tilt[t] = pose_frame(scene, data, qpos[t])
         n = data.ncon
         g = con.geom[:n]
         code = codes[g[:, 0], g[:, 1]]
