@@ -1,4 +1,4 @@
-"""Post-processing of generated 272-D motion: temporal smoothing, grounding, stance feet pinned via the root path.
+"""Post-processing of generated 272-D motion: temporal smoothing, grounding, stance feet pinned, swing feet lifted.
 
 The decoder's output carries frame-to-frame noise (its joints' jerk is several times the data's); a Gaussian filter
 of sigma = 2 frames (67 ms) over every feature channel removes it (6-D rotations are re-orthonormalised by the
@@ -8,6 +8,9 @@ stored relative to the root, and the root path only as its velocity ([0:2]), so 
 rigidly: for each pair of frames in which a toe is on the floor in both, the root step is corrected by minus that
 toe's floor-plane step (the mean of both toes in double support), which makes a single stance toe stand still while
 the pose stays as generated. Heights are shifted once per clip so that the toes' typical floor height is 0.
+What the root cannot fix is the feet moving relative to each other: a toe that creeps while planted, or a swing toe
+dragged along the floor. `plant_feet` gives each toe a target (a stance toe holds its place, a swing toe that would
+skim the floor is raised clear of it) and moves the leg there with analytic two-bone IK (generator.leg_ik).
 Hand-written: no library edits this representation. Contacts: toe below `height` (m) and slower than `speed` (m/s)
 after grounding.
 """
@@ -18,10 +21,12 @@ import numpy as np
 import torch
 
 from generator import repr272
+from generator.leg_ik import move_toe
+from generator.plausibility import CONTACT_HEIGHT, SKATE_SPEED
 
 TOES = (10, 11)  # SMPL-22 left / right foot (toe) joints
-CONTACT_HEIGHT = 0.05  # m
 CONTACT_SPEED = 1.0  # m/s: a toe faster than this is swinging, even near the floor
+LIFT_HEIGHT = 0.055  # m: a swing toe that must move while near the floor is raised to this height
 SMOOTH_SIGMA = 2.0  # frames
 
 
@@ -35,8 +40,8 @@ def smooth(features: np.ndarray, sigma: float = SMOOTH_SIGMA) -> np.ndarray:
 
 
 def postprocess(features: np.ndarray, fps: float = 30.0) -> np.ndarray:
-    """What the sampler applies to every generated motion: smooth, then cleanup_feet."""
-    return cleanup_feet(smooth(features), fps)
+    """What the sampler applies to every generated motion: smooth, cleanup_feet, then plant_feet."""
+    return plant_feet(cleanup_feet(smooth(features), fps), fps)
 
 
 def floor_offset(joints: np.ndarray, height: float = CONTACT_HEIGHT) -> float:
@@ -76,4 +81,65 @@ def cleanup_feet(
                                    torch.cos(angle), torch.sin(angle))  # fmt: skip
     f[1:, 0] += wx.numpy()
     f[1:, 1] += wz.numpy()
+    return f.astype(np.float32)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True in a 1-D bool array."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def foot_targets(toes: np.ndarray, fps: float = 30.0) -> np.ndarray:
+    """(T, 2, 3) world toe targets for (T, 2, 3) toe positions: stance toes stand still, swing toes clear the floor.
+
+    A toe is in stance in frames where it is below CONTACT_HEIGHT and moves slower than SKATE_SPEED into and out of
+    the frame; while the body is on the floor at most one foot swings (where both would, the lower one is held).
+    Each stance run is held at its mean floor position; in between, the offset from the original path blends
+    linearly from the previous run's to the next one's. A swing frame in which the toe would still move along the
+    floor faster than SKATE_SPEED is raised to LIFT_HEIGHT.
+    """
+    n = len(toes)
+    height = toes[:, :, 1]  # (T, 2)
+    speed = np.linalg.norm(np.diff(toes[:, :, [0, 2]], axis=0), axis=-1) * fps  # (T - 1, 2)
+    slow = np.concatenate([speed[:1], speed]) < SKATE_SPEED
+    slow &= np.concatenate([speed, speed[-1:]]) < SKATE_SPEED
+    stance = (height < CONTACT_HEIGHT) & slow
+    both_swing = np.flatnonzero(~stance.any(axis=1) & (height.min(axis=1) < CONTACT_HEIGHT))
+    stance[both_swing, height[both_swing].argmin(axis=1)] = True
+    targets = toes.copy()
+    for k in range(2):
+        path = toes[:, k, [0, 2]]  # (T, 2) floor-plane path
+        offset = np.full((n, 2), np.nan)
+        for s, e in _runs(stance[:, k]):
+            offset[s:e] = path[s:e].mean(axis=0) - path[s:e]
+        for s, e in _runs(~stance[:, k]):
+            before = offset[s - 1] if s > 0 else np.zeros(2)
+            after = offset[e] if e < n else np.zeros(2)
+            w = (np.arange(s, e) - s + 1)[:, None] / (e - s + 1)
+            offset[s:e] = before + (after - before) * w
+        step = np.linalg.norm(np.diff(path + offset, axis=0), axis=-1) * fps
+        low = (height[:-1, k] < CONTACT_HEIGHT) & (height[1:, k] < CONTACT_HEIGHT)
+        skims = low & (step > SKATE_SPEED)  # (T - 1,) pairs that would still skate
+        lift = np.zeros(n, bool)
+        lift[:-1] |= skims & ~stance[:-1, k]
+        lift[1:] |= skims & ~stance[1:, k]
+        targets[:, k, 0] += offset[:, 0]
+        targets[:, k, 2] += offset[:, 1]
+        targets[lift, k, 1] = np.maximum(height[lift, k], LIFT_HEIGHT)
+    return targets
+
+
+def plant_feet(features: np.ndarray, fps: float = 30.0) -> np.ndarray:
+    """Copy of a grounded (T, 272) motion whose toes follow foot_targets, through leg IK (float32)."""
+    f = np.asarray(features, np.float64)
+    if f.ndim != 2 or f.shape[1] != repr272.DIM or len(f) < 3:
+        return np.asarray(features, np.float32)
+    toes = repr272.decode_joints(f)[:, list(TOES)]
+    change = foot_targets(toes, fps) - toes  # (T, 2, 3) in the world
+    angle = np.cumsum(np.arctan2(f[:, 4], f[:, 2]))  # the heading in which frame t stores its pose
+    c, s = np.cos(angle), np.sin(angle)
+    for leg in range(2):
+        dx, dy, dz = repr272.yaw_rotate(change[:, leg, 0], change[:, leg, 1], change[:, leg, 2], c, s)
+        f, _ = move_toe(f, leg, np.stack([dx, dy, dz], axis=-1))
     return f.astype(np.float32)
