@@ -27,6 +27,7 @@ from generator.plausibility import CONTACT_HEIGHT, SKATE_SPEED
 TOES = (10, 11)  # SMPL-22 left / right foot (toe) joints
 CONTACT_SPEED = 1.0  # m/s: a toe faster than this is swinging, even near the floor
 LIFT_HEIGHT = 0.055  # m: a swing toe that must move while near the floor is raised to this height
+MIN_STANCE = 3  # frames (0.1 s): a shorter pause of a toe between two swings is not a stance
 SMOOTH_SIGMA = 2.0  # frames
 
 
@@ -94,7 +95,8 @@ def foot_targets(toes: np.ndarray, fps: float = 30.0) -> np.ndarray:
     """(T, 2, 3) world toe targets for (T, 2, 3) toe positions: stance toes stand still, swing toes clear the floor.
 
     A toe is in stance in frames where it is below CONTACT_HEIGHT and moves slower than SKATE_SPEED into and out of
-    the frame; while the body is on the floor at most one foot swings (where both would, the lower one is held).
+    the frame, for at least MIN_STANCE frames; while the body is on the floor at most one foot swings (where both
+    would, the lower one is held).
     Each stance run is held at its mean floor position; in between, the offset from the original path blends
     linearly from the previous run's to the next one's. A swing frame in which the toe would still move along the
     floor faster than SKATE_SPEED is raised to LIFT_HEIGHT.
@@ -105,6 +107,10 @@ def foot_targets(toes: np.ndarray, fps: float = 30.0) -> np.ndarray:
     slow = np.concatenate([speed[:1], speed]) < SKATE_SPEED
     slow &= np.concatenate([speed, speed[-1:]]) < SKATE_SPEED
     stance = (height < CONTACT_HEIGHT) & slow
+    for k in range(2):  # a stance shorter than MIN_STANCE frames between two swings is part of one swing
+        for s, e in _runs(stance[:, k]):
+            if e - s < MIN_STANCE and s > 0 and e < n:
+                stance[s:e, k] = False
     both_swing = np.flatnonzero(~stance.any(axis=1) & (height.min(axis=1) < CONTACT_HEIGHT))
     stance[both_swing, height[both_swing].argmin(axis=1)] = True
     targets = toes.copy()
@@ -126,7 +132,14 @@ def foot_targets(toes: np.ndarray, fps: float = 30.0) -> np.ndarray:
         lift[1:] |= skims & ~stance[1:, k]
         targets[:, k, 0] += offset[:, 0]
         targets[:, k, 2] += offset[:, 1]
-        targets[lift, k, 1] = np.maximum(height[lift, k], LIFT_HEIGHT)
+        for s, e in _runs(~stance[:, k]):  # one lift per swing, from its first to its last skimming frame
+            hit = np.flatnonzero(lift[s:e])
+            if len(hit):
+                first, last = s + hit[0], s + hit[-1] + 1
+                targets[first:last, k, 1] = np.maximum(height[first:last, k], LIFT_HEIGHT)
+                for t in (first - 1, last):  # half-way frames on either side soften the lift
+                    if 0 <= t < n:
+                        targets[t, k, 1] = max(height[t, k], 0.5 * (height[t, k] + LIFT_HEIGHT))
     return targets
 
 
