@@ -18,11 +18,10 @@ after grounding.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from generator import repr272
 from generator.leg_ik import move_toe
-from generator.plausibility import CONTACT_HEIGHT, SKATE_SPEED
+from generator.plausibility import CONTACT_HEIGHT, SKATE_SPEED, floor_speed
 
 TOES = (10, 11)  # SMPL-22 left / right foot (toe) joints
 CONTACT_SPEED = 1.0  # m/s: a toe faster than this is swinging, even near the floor
@@ -56,8 +55,7 @@ def toe_contacts(joints: np.ndarray, fps: float, height: float, speed: float) ->
     """(T - 1, 2) bool: toe on the floor in frames t and t + 1 and slower than `speed` between them."""
     toes = joints[:, list(TOES)]  # (T, 2, 3)
     low = (toes[:-1, :, 1] < height) & (toes[1:, :, 1] < height)
-    v = np.linalg.norm(np.diff(toes[:, :, [0, 2]], axis=0), axis=-1) * fps
-    return low & (v < speed)
+    return low & (floor_speed(toes, fps) < speed)
 
 
 def cleanup_feet(
@@ -77,11 +75,10 @@ def cleanup_feet(
     n = contact.sum(axis=1, keepdims=True)  # (T - 1, 1)
     world = -(step * contact[..., None]).sum(axis=1) / np.maximum(n, 1)  # (T - 1, 2) root correction
     # the root step of frame t is stored in frame t - 1's heading: rotate the world correction into it (as encode)
-    angle = torch.cumsum(torch.atan2(torch.from_numpy(f[:, 4]), torch.from_numpy(f[:, 2])), 0)[:-1]
-    wx, _, wz = repr272.yaw_rotate(torch.from_numpy(world[:, 0]), None, torch.from_numpy(world[:, 1]),
-                                   torch.cos(angle), torch.sin(angle))  # fmt: skip
-    f[1:, 0] += wx.numpy()
-    f[1:, 1] += wz.numpy()
+    angle = repr272.heading_angles(f)[:-1]
+    wx, _, wz = repr272.yaw_rotate(world[:, 0], None, world[:, 1], np.cos(angle), np.sin(angle))
+    f[1:, 0] += wx
+    f[1:, 1] += wz
     return f.astype(np.float32)
 
 
@@ -103,7 +100,7 @@ def foot_targets(toes: np.ndarray, fps: float = 30.0) -> np.ndarray:
     """
     n = len(toes)
     height = toes[:, :, 1]  # (T, 2)
-    speed = np.linalg.norm(np.diff(toes[:, :, [0, 2]], axis=0), axis=-1) * fps  # (T - 1, 2)
+    speed = floor_speed(toes, fps)  # (T - 1, 2)
     slow = np.concatenate([speed[:1], speed]) < SKATE_SPEED
     slow &= np.concatenate([speed, speed[-1:]]) < SKATE_SPEED
     stance = (height < CONTACT_HEIGHT) & slow
@@ -124,9 +121,8 @@ def foot_targets(toes: np.ndarray, fps: float = 30.0) -> np.ndarray:
             after = offset[e] if e < n else np.zeros(2)
             w = (np.arange(s, e) - s + 1)[:, None] / (e - s + 1)
             offset[s:e] = before + (after - before) * w
-        step = np.linalg.norm(np.diff(path + offset, axis=0), axis=-1) * fps
         low = (height[:-1, k] < CONTACT_HEIGHT) & (height[1:, k] < CONTACT_HEIGHT)
-        skims = low & (step > SKATE_SPEED)  # (T - 1,) pairs that would still skate
+        skims = low & (floor_speed(path + offset, fps) > SKATE_SPEED)  # (T - 1,) pairs that would still skate
         lift = np.zeros(n, bool)
         lift[:-1] |= skims & ~stance[:-1, k]
         lift[1:] |= skims & ~stance[1:, k]
@@ -150,7 +146,7 @@ def plant_feet(features: np.ndarray, fps: float = 30.0) -> np.ndarray:
         return np.asarray(features, np.float32)
     toes = repr272.decode_joints(f)[:, list(TOES)]
     change = foot_targets(toes, fps) - toes  # (T, 2, 3) in the world
-    angle = np.cumsum(np.arctan2(f[:, 4], f[:, 2]))  # the heading in which frame t stores its pose
+    angle = repr272.heading_angles(f)  # the heading in which frame t stores its pose
     c, s = np.cos(angle), np.sin(angle)
     for leg in range(2):
         dx, dy, dz = repr272.yaw_rotate(change[:, leg, 0], change[:, leg, 1], change[:, leg, 2], c, s)

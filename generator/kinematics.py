@@ -14,11 +14,13 @@ def _as_torch(x, dtype=torch.float64) -> tuple[torch.Tensor, bool]:
     return torch.as_tensor(np.asarray(x), dtype=dtype), True
 
 
-def global_rotations(rotations: torch.Tensor) -> torch.Tensor:
-    """(..., 22, 3, 3) parent-relative -> (..., 22, 3, 3) world rotations."""
+def global_rotations(rotations):
+    """(..., 22, 3, 3) parent-relative -> (..., 22, 3, 3) world rotations (torch, or numpy in -> numpy out)."""
     glob = [rotations[..., 0, :, :]]
     for j in range(1, len(PARENTS)):
         glob.append(glob[PARENTS[j]] @ rotations[..., j, :, :])
+    if isinstance(rotations, np.ndarray):
+        return np.stack(glob, axis=-3)
     return torch.stack(glob, dim=-3)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from generator.kinematics import global_rotations
 from generator.rotations import sixd_to_matrix
 from generator.skeleton import NUM_JOINTS, PARENTS
 
@@ -37,13 +38,6 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + s * kx + (1 - c) * (kx @ kx)
 
 
-def _global_rotations(local: np.ndarray, upto: int) -> list[np.ndarray]:
-    glob = [local[:, 0]]
-    for j in range(1, upto + 1):
-        glob.append(glob[PARENTS[j]] @ local[:, j])
-    return glob
-
-
 def move_toe(features: np.ndarray, leg: int, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Features (T, 272) with leg 0 (left) or 1 (right)'s toe moved by delta (T, 3) in the heading frame.
 
@@ -54,7 +48,7 @@ def move_toe(features: np.ndarray, leg: int, delta: np.ndarray) -> tuple[np.ndar
     hip, knee, ankle, toe = LEGS[leg]
     pos = f[:, 8:74].reshape(-1, NUM_JOINTS, 3).copy()
     local = sixd_to_matrix(f[:, 140:272].reshape(-1, NUM_JOINTS, 6))  # (T, 22, 3, 3)
-    glob = _global_rotations(local, max(ankle, PARENTS[hip]))
+    glob = global_rotations(local).swapaxes(0, 1)  # (22, T, 3, 3): glob[j] is joint j's world rotation
     h, k, a = pos[:, hip], pos[:, knee], pos[:, ankle]
     l1 = np.linalg.norm(k - h, axis=-1)
     l2 = np.linalg.norm(a - k, axis=-1)

@@ -58,6 +58,12 @@ def _check_joints(joints: np.ndarray) -> np.ndarray:
     return joints
 
 
+def floor_speed(path: np.ndarray, fps: float) -> np.ndarray:
+    """(T - 1, ...) floor-plane speeds (m/s) of a (T, ..., 3) path, or of a (T, ..., 2) floor-plane one."""
+    xz = path[..., [0, 2]] if path.shape[-1] == 3 else path
+    return np.linalg.norm(np.diff(xz, axis=0), axis=-1) * fps
+
+
 def foot_skating_ratio(joints: np.ndarray, fps: float = 30) -> float:
     """GMD foot skating: fraction of frame pairs (t, t+1) in which a foot joint (10/11) is below 5 cm in both
     frames and moves horizontally faster than 0.5 m/s."""
@@ -66,8 +72,7 @@ def foot_skating_ratio(joints: np.ndarray, fps: float = 30) -> float:
         return 0.0
     feet = joints[:, list(FOOT_JOINTS)]
     low = (feet[:-1, :, 1] < CONTACT_HEIGHT) & (feet[1:, :, 1] < CONTACT_HEIGHT)
-    speed = np.linalg.norm(np.diff(feet[:, :, [0, 2]], axis=0), axis=-1) * fps
-    return float(((speed > SKATE_SPEED) & low).any(axis=1).mean())
+    return float(((floor_speed(feet, fps) > SKATE_SPEED) & low).any(axis=1).mean())
 
 
 def penetration(joints: np.ndarray) -> float:

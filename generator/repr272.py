@@ -115,12 +115,18 @@ def encode(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _heading_and_root(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """cos and sin (..., T) of the accumulated heading and the root x/z trajectory (..., T, 3) (y = 0) from [0:8].
+@_numpy_front_door
+def heading_angles(features: torch.Tensor) -> torch.Tensor:
+    """Accumulated heading (..., T) from [2:8]: the yaw in which frame t stores its pose and frame t + 1's root step.
 
-    The heading change is the yaw of the 6-D block's first row [c, ., s] (its projection onto yaw rotations).
+    Each frame's change is the yaw of the 6-D block's first row [c, ., s] (its projection onto yaw rotations).
     """
-    angle = torch.cumsum(torch.atan2(features[..., 4], features[..., 2]), dim=-1)
+    return torch.cumsum(torch.atan2(features[..., 4], features[..., 2]), dim=-1)
+
+
+def _heading_and_root(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """cos and sin (..., T) of the accumulated heading and the root x/z trajectory (..., T, 3) (y = 0) from [0:8]."""
+    angle = heading_angles(features)
     c, s = torch.cos(angle), torch.sin(angle)
     vx, vz = features[..., 0], features[..., 1]
     wx, _, wz = yaw_rotate(vx[..., 1:], None, vz[..., 1:], c[..., :-1], -s[..., :-1])  # R_tot[t-1]^T @ v[t]

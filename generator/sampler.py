@@ -245,8 +245,7 @@ class Sampler:
 
 def _headings(features: np.ndarray) -> np.ndarray:
     """Accumulated heading angle (T,) from the heading-change block [2:8] (same convention as repr272)."""
-    rel = sixd_to_matrix(torch.as_tensor(features[:, 2:8], dtype=torch.float64))
-    return torch.cumsum(torch.atan2(rel[:, 0, 2], rel[:, 0, 0]), 0).numpy()
+    return repr272.heading_angles(np.asarray(features, np.float64))
 
 
 def paste_known(generated: np.ndarray, comp: Completion) -> np.ndarray:

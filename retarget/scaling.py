@@ -10,7 +10,6 @@ import functools
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from generator.kinematics import estimate_offsets, global_rotations
 from generator.skeleton import JOINT_INDEX, REST_POSE, rest_pose_from_offsets
@@ -165,7 +164,7 @@ def build_targets(joints: np.ndarray, rotations: np.ndarray, calib: Calibration,
     and stay at least `min_gap` apart sideways (the G1's shins collide where a human's ankles can still pass).
     """
     j = smpl_to_robot_points(np.asarray(joints, dtype=np.float64))
-    g = smpl_to_robot_rotations(global_rotations_np(rotations))
+    g = smpl_to_robot_rotations(global_rotations(np.asarray(rotations, dtype=np.float64)))
     i = JOINT_INDEX
     r = robot_rest_points()
     out = np.zeros_like(j)
@@ -196,8 +195,3 @@ def build_targets(joints: np.ndarray, rotations: np.ndarray, calib: Calibration,
         out[:, i[f"{s}_foot"]] = out[:, i[f"{s}_ankle"]] + foot @ robot.TOE_OFFSET
     positions = {body: out[:, i[joint]] for joint, body in POSITION_MAP.items()}
     return Targets(positions=positions, orientations=orientations, human_joints=j, scaled_joints=out)
-
-
-def global_rotations_np(rotations: np.ndarray) -> np.ndarray:
-    """World rotations (T, 22, 3, 3) from parent-relative ones (numpy wrapper of generator.kinematics)."""
-    return global_rotations(torch.as_tensor(np.asarray(rotations, dtype=np.float64))).numpy()
