@@ -50,6 +50,9 @@ class TaskCfg:
     anchor_gravity_z: float = 0.8
     end_effector_height_m: float = 0.25
     action_delay_steps: int = 4  # max actuator command delay in physics steps (4 = one policy step)
+    # PD target = offset + scale * action, the offset being the reference joint positions of the step's target
+    # frame ("reference": residual actions, zero action replays the reference) or the default pose ("default").
+    action_offset: str = "reference"
 
     def to_dict(self) -> dict:
         """Plain-data form stored in checkpoints."""
@@ -99,8 +102,13 @@ class TrainPreset:
 
 
 PRESETS: dict[str, TrainPreset] = {
-    # A smoke run that finishes on a 2-core CPU in a few minutes.
-    "cpu": TrainPreset(name="cpu", num_envs=8, iterations=10, device="cpu", save_interval=5),
+    # A check of the whole path that finishes on a 2-core CPU in a few minutes.
+    "smoke": TrainPreset(name="smoke", num_envs=8, iterations=10, device="cpu", save_interval=5),
+    # The CPU run: classic MuJoCo on CPU threads, 256 envs x 24 steps = 6,144 env steps per iteration.
+    # Residual actions start at the reference, so exploration starts smaller than BeyondMimic's std 1.0.
+    "cpu": TrainPreset(
+        name="cpu", num_envs=256, iterations=4000, device="cpu", save_interval=50, ppo=PpoCfg(init_std=0.3)
+    ),
     # The real run: 2048+ envs on one CUDA GPU (BeyondMimic trains 4096 envs for ~30k iterations).
     "gpu": TrainPreset(name="gpu", num_envs=2048, iterations=20000, device="cuda:0", save_interval=500),
 }

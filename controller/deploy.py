@@ -52,6 +52,8 @@ class DeployedPolicy:
         self.future_steps = torch.tensor(meta["future_steps"], dtype=torch.float32)
         self.observation_dim = int(meta["observation_dim"])
         self.last_action = np.zeros(len(self.joint_names), dtype=np.float32)
+        self.action_offset = str(meta.get("action_offset", "default"))  # files before residual actions: default
+        self.offset = self.default_joint_pos.copy()  # the reference joint positions of the current target frame
         self.library: MotionLib | None = None
         self._indices: tuple | None = None
         self._model_key: int | None = None
@@ -125,6 +127,8 @@ class DeployedPolicy:
         body_pos, body_quat = f32(data.xpos[bodies]), f32(data.xquat[bodies])
         anchor_pos, anchor_quat = body_pos[:, self.anchor], body_quat[:, self.anchor]
         default = f32(self.default_joint_pos)
+        if self.action_offset == "reference":
+            self.offset = ref.joint_pos[0, 0].numpy().astype(np.float64)
         terms = {
             "ref_joint_pos": T.ref_joint_pos(ref.joint_pos, default),
             "ref_joint_vel": T.ref_joint_vel(ref.joint_vel),
@@ -152,5 +156,6 @@ class DeployedPolicy:
         return action
 
     def joint_targets(self, action: np.ndarray) -> np.ndarray:
-        """PD position targets (29,): default pose + action scale * action."""
-        return self.default_joint_pos + self.action_scale * np.asarray(action, dtype=np.float64)
+        """PD position targets (29,): offset + action scale * action, the offset being the default pose or, for
+        residual policies, the reference joint positions of the frame the last observation targeted."""
+        return self.offset + self.action_scale * np.asarray(action, dtype=np.float64)

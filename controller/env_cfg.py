@@ -27,6 +27,7 @@ from mjlab.utils.noise import UniformNoiseCfg as Unoise
 
 from controller import mdp
 from controller.config import ANCHOR_BODY, END_EFFECTORS, TRACKED_BODIES, TaskCfg
+from controller.mdp.actions import ResidualJointPositionActionCfg
 from retarget.robot_motion import RobotMotion
 
 CMD = "motion"
@@ -103,6 +104,13 @@ def make_env_cfg(
         uniform_ratio=task.uniform_ratio,
         failure_alpha=task.failure_alpha,
     )
+
+    if task.action_offset == "reference":
+        base_action = cfg.actions["joint_pos"]
+        fields = {f.name: getattr(base_action, f.name) for f in dataclasses.fields(base_action) if f.init}
+        cfg.actions["joint_pos"] = ResidualJointPositionActionCfg(**{**fields, "use_default_offset": False})
+    elif task.action_offset != "default":
+        raise ValueError(f"unknown action_offset {task.action_offset!r}; choose 'reference' or 'default'")
 
     cfg.observations = {
         "actor": ObservationGroupCfg(

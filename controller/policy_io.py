@@ -47,6 +47,7 @@ def deploy_metadata(env: ManagerBasedRlEnv, task: TaskCfg, ppo: dict) -> dict:
         "armature": mj.dof_armature[[robot.indexing.joint_v_adr[i].item() for i in range(nj)]].tolist(),
         "effort_limit": mj.actuator_forcerange[ctrl, 1].tolist(),
         "action_scale": scale,
+        "action_offset": task.action_offset,  # PD target = (reference joint pos | default pose) + scale * action
         "control_hz": 1.0 / env.step_dt,
         "policy_dt": env.step_dt,
         "physics_dt": env.physics_dt,

@@ -1,8 +1,9 @@
-"""Train the universal G1 tracking policy with rsl-rl PPO on mjlab / MuJoCo Warp.
+"""Train the universal G1 tracking policy with rsl-rl PPO on the mjlab tracking task.
 
-`--preset cpu` (default) is a smoke run that finishes on a laptop CPU in minutes; `--preset gpu` is the real run
-(2048 envs on one CUDA GPU). Checkpoints (rsl-rl format + deployment metadata) are written atomically to --out,
-TensorBoard logs beside them.
+The physics backend follows the device: classic MuJoCo on CPU threads for `cpu` (`controller.classic_sim`), MuJoCo
+Warp for `cuda` (`--backend` overrides). `--preset cpu` is the CPU run (256 envs), `--preset smoke` a two-minute
+check, `--preset gpu` the 2048-env GPU run. Checkpoints (rsl-rl format + deployment metadata) are written
+atomically to --out, TensorBoard logs and a `progress.csv` (env steps, wall time, episode length, success) beside.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from controller.backend import BACKENDS
 from controller.config import DEFAULT_MOTION_DIR, PRESETS, TaskCfg, preset
 from generator.errors import InputError, cli_entry
 
@@ -110,20 +112,47 @@ def make_runner(env, train_cfg: dict, log_dir: str | None, device: str, metadata
     return runner
 
 
-def attach_progress(runner, iterations: int) -> tqdm:
-    """Replace rsl-rl's multi-line console log with a tqdm bar (TensorBoard logging is unchanged)."""
+PROGRESS_FIELDS = ("iteration", "env_steps", "wall_s", "cpu_s", "reward", "episode_length", "success", "episodes")
+
+
+def attach_progress(runner, iterations: int, out: Path, steps_per_iteration: int) -> tqdm:
+    """Replace rsl-rl's multi-line console log with a tqdm bar and append one `progress.csv` row per iteration:
+    env steps, wall and CPU seconds, mean reward and episode length, and the share of episodes that ended at the
+    motion's end rather than by a termination (TensorBoard logging is unchanged)."""
     bar = tqdm(total=iterations, desc="PPO", unit="it", dynamic_ncols=True)
     original = runner.logger.log
+    library = runner.env.unwrapped.command_manager.get_term("motion").library
+    csv = out / "progress.csv"
+    resumed = csv.exists()
+    first_iteration = runner.current_learning_iteration
+    prev = {"done": float(library.completions.sum()), "fail": float(library.failures.sum())}
+    base = {"steps": 0, "wall": 0.0, "cpu": 0.0}
+    if resumed:
+        last = csv.read_text().strip().splitlines()[-1].split(",")
+        if last[0] != "iteration":
+            base = {"steps": int(last[1]), "wall": float(last[2]), "cpu": float(last[3])}
+    else:
+        csv.write_text(",".join(PROGRESS_FIELDS) + "\n")
+    t0, c0 = time.time(), time.process_time()
 
     def log(*args, **kwargs):
         with contextlib.redirect_stdout(io.StringIO()):
             original(*args, **kwargs)
         lg = runner.logger
-        post = {}
-        if len(lg.rewbuffer):
-            post["reward"] = f"{np.mean(lg.rewbuffer):.3f}"
-            post["ep_len"] = f"{np.mean(lg.lenbuffer):.1f}"
-        bar.set_postfix(post)
+        done, fail = float(library.completions.sum()), float(library.failures.sum())
+        episodes = done + fail - prev["done"] - prev["fail"]
+        success = (done - prev["done"]) / episodes if episodes else float("nan")
+        prev.update(done=done, fail=fail)
+        reward = float(np.mean(lg.rewbuffer)) if len(lg.rewbuffer) else float("nan")
+        length = float(np.mean(lg.lenbuffer)) if len(lg.lenbuffer) else float("nan")
+        it = runner.current_learning_iteration
+        row = (
+            it, base["steps"] + (it - first_iteration + 1) * steps_per_iteration, base["wall"] + time.time() - t0,
+            base["cpu"] + time.process_time() - c0, reward, length, success, int(episodes),
+        )  # fmt: skip
+        with csv.open("a") as f:
+            f.write(",".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row) + "\n")
+        bar.set_postfix(reward=f"{reward:.3f}", ep_len=f"{length:.1f}", success=f"{success:.2f}")
         bar.update(1)
 
     runner.logger.log = log
@@ -143,12 +172,12 @@ def latest_checkpoint(run: Path) -> Path:
 def train(
     motions, preset_name: str = "cpu", num_envs: int | None = None, iterations: int | None = None,
     out: Path = Path("runs/g1_tracking"), seed: int = 0, resume: Path | None = None, dr: bool = True,
-    device: str | None = None, task: TaskCfg | None = None,
+    device: str | None = None, task: TaskCfg | None = None, backend: str | None = None,
 ) -> Path:  # fmt: skip
     """Train and return the path of the final checkpoint."""
-    from mjlab.envs import ManagerBasedRlEnv
     from mjlab.rl import RslRlVecEnvWrapper
 
+    from controller.backend import make_env
     from controller.env_cfg import make_env_cfg
     from controller.policy_io import deploy_metadata, load_checkpoint
 
@@ -168,7 +197,7 @@ def train(
     iters = iterations if iterations is not None else p.iterations
     seed_everything(seed)
     env_cfg = make_env_cfg(motions, task, num_envs=n, seed=seed)
-    env = RslRlVecEnvWrapper(ManagerBasedRlEnv(env_cfg, device=device))
+    env = RslRlVecEnvWrapper(make_env(env_cfg, device, backend))
     cfg = runner_cfg(p.ppo, iters, p.save_interval, seed)
     metadata = deploy_metadata(env.unwrapped, task, asdict(p.ppo))
     out.mkdir(parents=True, exist_ok=True)
@@ -180,7 +209,7 @@ def train(
         lib = env.unwrapped.command_manager.get_term("motion").library
         if sampler.get("motions") == list(lib.names):  # same library: keep the hard-negative statistics
             lib.bin_failure_ema.copy_(sampler["bin_failure_ema"].to(lib.device))
-    bar = attach_progress(runner, iters)
+    bar = attach_progress(runner, iters, out, p.ppo.num_steps_per_env * n)
     t0 = time.time()
     runner.learn(num_learning_iterations=iters, init_at_random_ep_len=False)
     bar.close()
@@ -204,13 +233,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--motions", type=Path, default=None, help=f"robot motion dir/file (default: {DEFAULT_MOTION_DIR} "
                     "if present, else the built-in set)")  # fmt: skip
-    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="cpu: 8-env smoke run; gpu: 2048 envs")
+    ap.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="cpu",
+        help="cpu: 256 envs, classic MuJoCo; smoke: 8 envs, 10 iterations; gpu: 2048 envs, Warp",
+    )
     ap.add_argument("--num-envs", type=int, default=None, help="override the preset's number of envs")
     ap.add_argument("--iterations", type=int, default=None, help="override the preset's PPO iterations")
     ap.add_argument("--resume", type=Path, default=None, help="run directory or checkpoint to continue from")
     ap.add_argument("--seed", type=int, default=0, help="random seed (CPU runs are deterministic)")
     ap.add_argument("--dr", choices=["on", "off"], default="on", help="domain randomisation")
     ap.add_argument("--device", default=None, help="torch/warp device (default: the preset's)")
+    ap.add_argument(
+        "--backend",
+        choices=list(BACKENDS),
+        default=None,
+        help="physics: classic (MuJoCo, CPU threads) or warp (default: classic on cpu, warp on cuda)",
+    )
     ap.add_argument("--out", type=Path, default=Path("runs/g1_tracking"), help="run directory")
     args = ap.parse_args(argv)
     if args.num_envs is not None and not 1 <= args.num_envs <= 65536:
@@ -221,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"motions: {description}", file=sys.stderr)
     train(
         motions, args.preset, args.num_envs, args.iterations, args.out, args.seed, args.resume, args.dr == "on",
-        args.device,
+        args.device, backend=args.backend,
     )  # fmt: skip
     return 0
 

@@ -71,7 +71,9 @@ def test_export_and_deploy(checkpoint, tmp_path) -> None:
     a_onnx, a_torch = from_onnx.act(model, data, 2), from_ckpt.act(model, data, 2)
     assert a_onnx.shape == (29,) and np.abs(a_onnx - a_torch).max() < 1e-4
     targets = from_ckpt.joint_targets(a_torch)
-    np.testing.assert_allclose(targets, from_ckpt.default_joint_pos + from_ckpt.action_scale * a_torch)
+    # residual actions: around the reference joint positions of the targeted frame, (2 + 1) * 20 ms = frame 3
+    assert meta["action_offset"] == "reference"
+    np.testing.assert_allclose(targets, ref.joint_pos[3] + from_ckpt.action_scale * a_torch, atol=1e-5)
     # the next observation carries the action just taken
     obs = from_ckpt.observation(model, data, 3)
     last = next(t for t in meta["observation_terms"] if t["name"] == "actions")
