@@ -158,14 +158,25 @@ def make_env_cfg(
 
 
 def evaluation_cfg(
-    motions: Sequence[str | Path | RobotMotion | tuple[str, RobotMotion]], task: TaskCfg, num_envs: int, seed: int
+    motions: Sequence[str | Path | RobotMotion | tuple[str, RobotMotion]],
+    task: TaskCfg,
+    num_envs: int,
+    seed: int,
+    dr: bool = False,
+    pushes: bool = False,
 ) -> tuple[ManagerBasedRlEnvCfg, dict[str, TerminationTermCfg]]:
-    """Evaluation: every motion from frame 0 without perturbation, no randomisation or pushes, observation noise on;
-    episodes end only at the motion end; the training terminations are returned for the evaluator to check."""
+    """Evaluation: every motion from frame 0 without perturbation, observation noise on, randomisation and pushes
+    off unless asked (robustness); episodes end only at the motion end; the training terminations are returned
+    for the evaluator to check."""
     eval_task = dataclasses.replace(
-        task, domain_randomization=False, observation_noise=True, reference_init_noise=False, sampling="start"
+        task, domain_randomization=dr, observation_noise=True, reference_init_noise=False, sampling="start"
     )
     cfg = make_env_cfg(motions, eval_task, num_envs=num_envs, seed=seed)
+    if dr and not pushes:
+        cfg.events.pop("push_robot", None)
+    elif pushes and not dr:
+        full = make_env_cfg(motions, dataclasses.replace(eval_task, domain_randomization=True), num_envs, seed)
+        cfg.events["push_robot"] = full.events["push_robot"]
     cfg.episode_length_s = 1.0e6
     training_terms = {k: v for k, v in cfg.terminations.items() if k not in ("time_out", "motion_end")}
     cfg.terminations = {"motion_end": cfg.terminations["motion_end"]}

@@ -1,6 +1,9 @@
-"""Evaluate a tracking policy on every motion of a set, from frame 0, in the mjlab env.
+"""Evaluate a tracking policy on every motion of a set, from frame 0, in the mjlab env (classic MuJoCo on the CPU).
 
-No pushes or randomisation, observation noise on. Success by the PHC criterion (the mean tracked-body error exceeds
+With no arguments: the shipped policy (its ONNX file) on the evaluation motion set (`controller.motion_set`, a seed
+training never uses, built into data/eval_motions on first use), reported per group (in-place, locomotion).
+No pushes or randomisation, observation noise on (`--dr on` / `--pushes on` measure robustness).
+Success by the PHC criterion (the mean tracked-body error exceeds
 0.5 m at some frame = fail) and by the training terminations (checked every step, never ending the episode);
 G-MPJPE, MPJPE (pelvis-relative), velocity and acceleration errors in mm, mm/frame, mm/frame^2 over the 14 tracked
 bodies. Writes a per-motion CSV and prints a table.
@@ -18,12 +21,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from controller.config import TaskCfg
+from controller.backend import BACKENDS
+from controller.config import DEFAULT_POLICY, TaskCfg
 from generator.errors import InputError, atomic_path, cli_entry
 
 PHC_FAIL_M = 0.5
 COLUMNS = (
-    "motion", "frames", "success_phc", "success_terminations", "first_termination", "g_mpjpe_mm", "mpjpe_mm",
+    "motion", "group", "frames", "success_phc", "success_terminations", "first_termination", "g_mpjpe_mm", "mpjpe_mm",
     "vel_err_mm_per_frame", "acc_err_mm_per_frame2", "max_mean_body_err_m",
 )  # fmt: skip
 
@@ -55,32 +59,60 @@ def _motion_metrics(ref: np.ndarray, rob: np.ndarray) -> dict[str, float]:
     }
 
 
+EVAL_MOTION_DIR = Path("data/eval_motions")
+EVAL_PER_PRIMITIVE = 3
+
+
+def load_actor(policy: Path):
+    """(deploy metadata, batched torch actor) from a checkpoint (.pt), an ONNX file or an exported directory."""
+    from controller.deploy import DeployedPolicy
+
+    policy = Path(policy)
+    if policy.suffix == ".pt":
+        from controller.policy_io import build_actor, load_checkpoint
+
+        ckpt = load_checkpoint(policy)
+        return dict(ckpt["infos"]["controller"]), build_actor(ckpt)
+    deployed = DeployedPolicy.load(policy)
+
+    def actor(obs: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(deployed._actor(obs.cpu().numpy().astype(np.float32))))
+
+    return deployed.meta, actor
+
+
+def group_of(name: str) -> str:
+    """The evaluation group of a motion-set clip name (`wave_2` -> in_place), else `other`."""
+    from controller.motion_set import GROUPS
+
+    base = name.rsplit("_", 1)[0]
+    return next((g for g, names in GROUPS.items() if base in names), "other")
+
+
 def evaluate(
-    checkpoint: Path, motions, num_envs: int = 8, seed: int = 0, device: str = "cpu", progress: bool = True
-) -> list[dict]:
-    """Run every motion once from frame 0 with the checkpoint's policy; one result row per motion."""
-    from mjlab.envs import ManagerBasedRlEnv
+    checkpoint: Path, motions, num_envs: int = 8, seed: int = 0, device: str = "cpu", progress: bool = True,
+    backend: str | None = None, dr: bool = False, pushes: bool = False,
+) -> list[dict]:  # fmt: skip
+    """Run every motion once from frame 0 with the policy; one result row per motion."""
     from mjlab.managers.termination_manager import TerminationTermCfg
 
+    from controller.backend import make_env
     from controller.env_cfg import evaluation_cfg
-    from controller.policy_io import build_actor, load_checkpoint
     from controller.train import seed_everything
 
-    ckpt = load_checkpoint(checkpoint)
-    meta = ckpt["infos"]["controller"]
+    meta, actor = load_actor(checkpoint)
     task = TaskCfg.from_dict(meta["task"])
     seed_everything(seed)
-    cfg, training_terms = evaluation_cfg(motions, task, num_envs=num_envs, seed=seed)
+    cfg, training_terms = evaluation_cfg(motions, task, num_envs=num_envs, seed=seed, dr=dr, pushes=pushes)
     cfg.terminations = {
         f"record_{k}": TerminationTermCfg(
             func=record_termination, params={"inner": v.func, "name": k, "params": dict(v.params)}
         )
         for k, v in training_terms.items()
     }
-    env = ManagerBasedRlEnv(cfg, device=device)
+    env = make_env(cfg, device, backend)
     if env.observation_manager.group_obs_dim["actor"][0] != meta["observation_dim"]:
         raise InputError("the policy's observation size does not match this task config")
-    actor = build_actor(ckpt).to(device)
     cmd = env.command_manager.get_term("motion")
     lib = cmd.library
     dt = env.step_dt
@@ -113,7 +145,12 @@ def evaluate(
         rob = torch.stack(rob_seq, 1).cpu().numpy()
         for i, m in enumerate(batch):
             n = int(frames[i])
-            row = {"motion": lib.names[m], "frames": n, **_motion_metrics(ref[i, :n], rob[i, :n])}
+            row = {
+                "motion": lib.names[m],
+                "group": group_of(lib.names[m]),
+                "frames": n,
+                **_motion_metrics(ref[i, :n], rob[i, :n]),
+            }
             row["success_terminations"] = not first_term[i]
             row["first_termination"] = first_term[i]
             rows.append(row)
@@ -123,10 +160,10 @@ def evaluate(
     return rows
 
 
-def summary(rows: list[dict]) -> dict:
+def summary(rows: list[dict], name: str = "ALL") -> dict:
     """Success rates and frame-weighted mean errors over all motions."""
     w = np.array([r["frames"] for r in rows], dtype=float)
-    out = {"motion": "ALL", "frames": int(w.sum())}
+    out = {"motion": name, "group": name if name != "ALL" else "", "frames": int(w.sum())}
     out["success_phc"] = float(np.mean([r["success_phc"] for r in rows]))
     out["success_terminations"] = float(np.mean([r["success_terminations"] for r in rows]))
     out["first_termination"] = ""
@@ -161,8 +198,21 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    ap.add_argument("--policy", type=Path, required=True, help="checkpoint (.pt) written by controller.train")
-    ap.add_argument("--motions", type=Path, default=None, help="robot motion dir/file (default as in training)")
+    ap.add_argument(
+        "--policy",
+        type=Path,
+        default=DEFAULT_POLICY,
+        help="exported policy dir, .onnx or a .pt checkpoint (default: the shipped policy)",
+    )
+    ap.add_argument(
+        "--motions",
+        type=Path,
+        default=None,
+        help=f"robot motion dir/file (default: the evaluation set in {EVAL_MOTION_DIR})",
+    )
+    ap.add_argument("--backend", choices=list(BACKENDS), default=None, help="physics (default: by device)")
+    ap.add_argument("--dr", choices=["on", "off"], default="off", help="domain randomisation (robustness)")
+    ap.add_argument("--pushes", choices=["on", "off"], default="off", help="random pushes (robustness)")
     ap.add_argument("--num-envs", type=int, default=8, help="parallel envs (motions evaluated at once)")
     ap.add_argument("--out", type=Path, default=None, help="per-motion CSV")
     ap.add_argument("--seed", type=int, default=0, help="random seed (observation noise)")
@@ -170,13 +220,22 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 1 <= args.num_envs <= 65536:
         raise InputError(f"--num-envs {args.num_envs} is out of range [1, 65536]")
-    from controller.policy_io import load_checkpoint
+    load_actor(args.policy)  # fail fast on a bad policy file
+    if args.motions is None:
+        from controller.motion_set import EVAL_SEED, build_motion_set
 
-    load_checkpoint(args.policy)  # fail fast on a bad policy file
-    motions, description = resolve_motions(args.motions)
+        motions = [str(p) for p in build_motion_set(EVAL_MOTION_DIR, EVAL_SEED, EVAL_PER_PRIMITIVE)]
+        description = f"evaluation set {EVAL_MOTION_DIR} ({len(motions)} motions, seed {EVAL_SEED})"
+    else:
+        motions, description = resolve_motions(args.motions)
     print(f"motions: {description}", file=sys.stderr)
-    rows = evaluate(args.policy, motions, args.num_envs, args.seed, args.device)
-    rows.append(summary(rows))
+    rows = evaluate(
+        args.policy, motions, args.num_envs, args.seed, args.device, backend=args.backend, dr=args.dr == "on",
+        pushes=args.pushes == "on",
+    )  # fmt: skip
+    groups = sorted({r["group"] for r in rows})
+    rows += [summary([r for r in rows if r["group"] == g], g) for g in groups if len(groups) > 1]
+    rows.append(summary([r for r in rows if r["motion"] not in groups]))
     print_table(rows)
     if args.out is not None:
         with atomic_path(args.out, suffix=".csv") as tmp:

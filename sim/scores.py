@@ -30,7 +30,10 @@ class ScoreConfig:
 
     contact_force_n: float = 20.0  # a foot is in contact when the floor pushes it up with more than this
     skate_speed_mps: float = 0.2  # Kimodo: a foot in contact moving faster than this is skating
-    fall_tilt_deg: float = 60.0  # torso tilt beyond this is a fall
+    fall_tilt_deg: float = 60.0  # torso tilt beyond this is a fall, unless the reference itself bends that far:
+    fall_tilt_margin_deg: float = 30.0  # then the robot must tilt this much beyond the reference's tilt
+    fall_height_margin_m: float = 0.3  # a pelvis this far below the reference's pelvis is a fall
+    fall_window_s: float = 0.25  # a non-foot ground contact is a fall unless the reference touches within this
     ground_touch_depth_m: float = 0.0  # a non-foot geom closer to the floor than this touches it (fall)
     fail_body_error_m: float = 0.5  # PHC: mean body error above this at any frame = failed clip
     saturation_fraction: float = 0.99  # |torque| >= this x effort limit counts as saturated
@@ -199,6 +202,36 @@ def reference_feasibility(scene: G1Scene, reference: RobotMotion, contact_margin
     }  # fmt: skip
 
 
+def first_fall(scene: G1Scene, rollout: Rollout, geo: FrameGeometry, config: ScoreConfig) -> tuple[int, str] | None:
+    """(frame, cause) of the first fall, judged against the reference, or None.
+
+    A fall is what the reference does not do: a non-foot body on the ground where the reference keeps every
+    non-foot body off it (within `fall_window_s`), a torso tilt past `fall_tilt_deg` and `fall_tilt_margin_deg`
+    beyond the reference's tilt, or a pelvis `fall_height_margin_m` below the reference's. A deep bow or a squat
+    in the reference is therefore not a fall when the robot performs it."""
+    ref = rollout.reference
+    ref_geo = frame_geometry(scene, ref.qpos[: rollout.num_frames], config)
+    t_len = min(rollout.num_frames, len(ref_geo.torso_tilt_deg))
+    w = max(0, int(round(config.fall_window_s * rollout.fps)))
+    ref_touch = ref_geo.ground_touch[:t_len] >= 0
+    near_touch = np.array([ref_touch[max(0, t - w) : t + w + 1].any() for t in range(t_len)], dtype=bool)
+    candidates = []
+    touch = np.flatnonzero((geo.ground_touch[:t_len] >= 0) & ~near_touch)
+    if touch.size:
+        candidates.append((int(touch[0]), "ground contact by " + _geom_name(scene, geo.ground_touch[touch[0]])))
+    limit = np.maximum(config.fall_tilt_deg, ref_geo.torso_tilt_deg[:t_len] + config.fall_tilt_margin_deg)
+    tilt = np.flatnonzero(geo.torso_tilt_deg[:t_len] > limit)
+    if tilt.size:
+        t = int(tilt[0])
+        candidates.append(
+            (t, f"torso tilt {geo.torso_tilt_deg[t]:.0f} deg (reference {ref_geo.torso_tilt_deg[t]:.0f})")
+        )
+    low = np.flatnonzero(rollout.qpos[:t_len, 2] < ref.qpos[:t_len, 2] - config.fall_height_margin_m)
+    if low.size:
+        candidates.append((int(low[0]), f"pelvis over {config.fall_height_margin_m:g} m below the reference's"))
+    return min(candidates) if candidates else None
+
+
 def score_rollout(
     scene: G1Scene, rollout: Rollout, config: ScoreConfig = ScoreConfig(), feasibility: bool = True
 ) -> dict:
@@ -231,15 +264,7 @@ def score_rollout(
     }  # fmt: skip
 
     # --- balance
-    touch_frames = np.flatnonzero(geo.ground_touch >= 0)
-    tilt_frames = np.flatnonzero(geo.torso_tilt_deg > config.fall_tilt_deg)
-    candidates = []
-    if touch_frames.size:
-        first = int(touch_frames[0])
-        candidates.append((first, "ground contact by " + _geom_name(scene, geo.ground_touch[first])))
-    if tilt_frames.size:
-        candidates.append((int(tilt_frames[0]), f"torso tilt over {config.fall_tilt_deg:g} deg"))
-    fall = min(candidates) if candidates else None
+    fall = first_fall(scene, rollout, geo, config)
     margins = np.array([support_margin(p, c[:2]) for p, c in zip(geo.foot_points, geo.com)])
     supported = np.isfinite(margins)
     balance = {

@@ -115,3 +115,57 @@ def test_policy_mode_drives_closed_loop(scene, standing):
     policy.kp = scene.kp * 1.2
     with pytest.raises(SceneMismatchError, match="kp"):
         check_policy_matches(scene, policy)
+
+
+def _kinematic_rollout(scene, reference: RobotMotion, qpos: np.ndarray):
+    """A rollout whose robot is exactly at `qpos` each frame (scoring needs only poses, bodies and forces)."""
+    from sim.rollout import Rollout
+
+    t = len(qpos)
+    moved = RobotMotion.from_qpos(qpos, fps=reference.fps)
+    feet = np.zeros((t, 2, 3))
+    feet[..., 2] = scene.weight / 2
+    z = np.zeros((t, 29))
+    return Rollout(
+        fps=reference.fps, qpos=qpos, qvel=np.zeros((t, 35)), actions=z, ctrl=z, torque=z, torque_peak=z,
+        power=np.zeros(t), foot_forces=feet, body_pos_w=moved.body_pos_w, body_quat_w=moved.body_quat_w,
+        com=np.zeros((t, 3)), reference=reference,
+    )  # fmt: skip
+
+
+def _deepen_bow(qpos: np.ndarray, extra: float) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    q = qpos.copy()
+    hip = q[:, 7 + 0] + q[:, 7 + 6]
+    u = (hip - hip[0]) / (hip - hip[0])[np.argmax(np.abs(hip - hip[0]))]  # 0 standing -> 1 at the deepest
+    pitch = Rotation.from_rotvec(np.outer(np.clip(u, 0, 1) * extra, [0.0, 1.0, 0.0]))
+    root = Rotation.from_quat(q[:, 3:7], scalar_first=True) * pitch
+    q[:, 3:7] = root.as_quat(scalar_first=True)
+    q[:, 7 + 0] -= np.clip(u, 0, 1) * extra
+    q[:, 7 + 6] -= np.clip(u, 0, 1) * extra
+    return q
+
+
+@pytest.mark.parametrize("name", ["bow", "squat"])
+def test_falls_are_judged_against_the_reference(scene, name):
+    """A robot that performs a deep bow or a squat exactly as the reference does has not fallen, although the bow
+    tilts the torso past 60 deg; the same robot lying on its back in the middle of the clip has."""
+    from generator.data.gallery import clip_to_motion
+    from generator.procedural import generate_primitive_clip
+    from retarget.pipeline import retarget_motion
+
+    params = {"depth": 0.9, "hold": 1.0} if name == "bow" else {"reps": 1, "depth": 0.4}
+    ref = retarget_motion(clip_to_motion(generate_primitive_clip(name, seed=3, **params))).motion
+    if name == "bow":  # deepen it: pelvis pitched a further 45 deg forward at the bottom, thighs kept in place
+        ref = RobotMotion.from_qpos(_deepen_bow(ref.qpos, np.radians(45.0)), fps=ref.fps)
+    tilt = score_rollout(scene, _kinematic_rollout(scene, ref, ref.qpos), feasibility=False)
+    assert not tilt["balance"]["fell"], tilt["balance"]
+    if name == "bow":
+        assert tilt["balance"]["torso_tilt_deg"]["max"] > 60.0  # the old absolute test would have called it a fall
+    lying = ref.qpos.copy()
+    half = len(lying) // 2
+    lying[half:, 2] = 0.12
+    lying[half:, 3:7] = [np.cos(np.pi / 4), 0.0, np.sin(np.pi / 4), 0.0]  # pitched 90 deg onto its back
+    fallen = score_rollout(scene, _kinematic_rollout(scene, ref, lying), feasibility=False)["balance"]
+    assert fallen["fell"] and fallen["fall_frame"] == half
