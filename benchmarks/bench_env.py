@@ -1,15 +1,16 @@
-"""Throughput of the universal G1 tracking env: env-steps/s against the number of parallel envs.
+"""Throughput of the universal G1 tracking env on the CPU backend (classic MuJoCo on CPU threads).
 
-For every env count two figures are measured in the same run: physics only (the decimation loop of MuJoCo Warp
-steps with the actuator update, no managers) and the full env step (actions, physics, terminations, rewards,
-command update with future reference frames, observations, auto-resets). The printed ratio full / physics is the
-share of the step that is physics; the named baseline is the physics-only figure of the same run.
+For every env count, in the same run:
+- (a) bare physics: the same scene's per-env MjData stepped the same way (the backend's thread pool, `decimation`
+  mj_steps per env step), no managers, no copies: the ceiling of the backend;
+- the full env step on the classic backend (actions, physics, terminations, rewards, command with future
+  reference frames, observations, auto-resets);
+- (b) the same full env on mjlab's MuJoCo Warp, CPU device, at `--warp-envs` envs (Warp-CPU throughput stops
+  growing long before 64 envs, and 1024 envs of it would take many minutes per figure).
+Ratios printed: full / bare (target >= 0.7) and full / Warp-CPU (target >= 50).
 
-External anchor (not measured here): mjlab's G1 tracking reaches about 125k env-steps/s at 4096 envs on an
-RTX 5090 (186k at 2048 envs on an RTX 4090, stepping only).
-
-CPU: `python benchmarks/bench_env.py --envs 1,4,16`; GPU: `python benchmarks/bench_env.py --device cuda:0
---envs 512,1024,2048,4096,8192`.
+CPU: `python benchmarks/bench_env.py` (64, 256, 1024 envs). GPU: `python benchmarks/bench_env.py --device cuda:0
+--envs 512,1024,2048,4096,8192` measures the Warp backend only.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ import time
 
 import torch
 
-ANCHOR_STEPS_PER_S = 125_000  # mjlab G1 tracking, 4096 envs, RTX 5090
+
+def _env(num_envs: int, device: str, backend: str, seed: int):
+    from controller.backend import make_env
+    from controller.builtin_motions import builtin_motions
+    from controller.config import TaskCfg
+    from controller.env_cfg import make_env_cfg
+
+    cfg = make_env_cfg(list(builtin_motions().items()), TaskCfg(), num_envs=num_envs, seed=seed)
+    return make_env(cfg, device, backend)
 
 
 def _sync(device: str) -> None:
@@ -28,49 +37,39 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def measure(num_envs: int, steps: int, device: str, seed: int) -> tuple[float, float]:
-    """(physics-only, full env) env-steps per second for `num_envs` envs."""
-    from mjlab.envs import ManagerBasedRlEnv
-
-    from controller.builtin_motions import builtin_motions
-    from controller.config import TaskCfg
-    from controller.env_cfg import make_env_cfg
-
-    cfg = make_env_cfg(list(builtin_motions().items()), TaskCfg(), num_envs=num_envs, seed=seed)
-    env = ManagerBasedRlEnv(cfg, device=device)
+def full_env(num_envs: int, steps: int, device: str, backend: str, seed: int) -> tuple[float, object]:
+    """Full env-steps per second (small random actions), and the env (closed by the caller)."""
+    env = _env(num_envs, device, backend, seed)
     env.reset()
     g = torch.Generator(device=device).manual_seed(seed)
     actions = 0.1 * torch.randn(num_envs, env.action_manager.total_action_dim, device=device, generator=g)
     for _ in range(3):  # warm-up: kernel loading, CUDA graph capture
         env.step(actions)
-    env.action_manager.process_action(actions)
-
-    _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        for _ in range(env.cfg.decimation):
-            env.action_manager.apply_action()
-            env.scene.write_data_to_sim()
-            env.sim.step()
-    _sync(device)
-    physics = steps * num_envs / (time.perf_counter() - t0)
-
-    env.reset()
     _sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
         env.step(actions)
     _sync(device)
-    full = steps * num_envs / (time.perf_counter() - t0)
-    env.close()
-    return physics, full
+    return steps * num_envs / (time.perf_counter() - t0), env
+
+
+def bare_physics(env, steps: int) -> float:
+    """Env-steps per second of the classic backend's physics alone, on the env's own models and thread pool."""
+    from controller.classic_sim import _step_chunk
+
+    sim = env.sim
+    t0 = time.perf_counter()
+    for _ in range(steps * env.cfg.decimation):
+        sim._parallel(_step_chunk)
+    return steps * sim.num_envs / (time.perf_counter() - t0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--envs", default=None, help="comma-separated env counts (default: 1,4,16 on CPU, "
-                    "512,1024,2048,4096,8192 on CUDA)")  # fmt: skip
-    ap.add_argument("--steps", type=int, default=None, help="env steps per measurement (default: 20 CPU, 200 CUDA)")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--envs", default=None, help="comma-separated env counts (default: 64,256,1024 on CPU)")
+    ap.add_argument("--steps", type=int, default=30, help="env steps per figure (default 30)")
+    ap.add_argument("--warp-envs", type=int, default=16, help="envs of the Warp-CPU baseline (default 16)")
+    ap.add_argument("--warp-steps", type=int, default=5, help="env steps of the Warp-CPU baseline (default 5)")
     ap.add_argument("--device", default="cpu", help="torch/warp device")
     ap.add_argument("--seed", type=int, default=0, help="random seed")
     args = ap.parse_args(argv)
@@ -78,15 +77,24 @@ def main(argv: list[str] | None = None) -> int:
     if cuda and not torch.cuda.is_available():
         print("error: --device cuda requested but no CUDA GPU is available", file=sys.stderr)
         return 2
-    counts = [int(x) for x in (args.envs or ("512,1024,2048,4096,8192" if cuda else "1,4,16")).split(",")]
-    steps = args.steps or (200 if cuda else 20)
-    print(f"device {args.device}, {steps} env steps per figure; anchor: mjlab G1 tracking ~{ANCHOR_STEPS_PER_S:,} "
-          "env-steps/s at 4096 envs (RTX 5090)")  # fmt: skip
-    print(f"{'envs':>6} {'physics steps/s':>16} {'full env steps/s':>17} {'full/physics':>13} {'full/anchor':>12}")
+    counts = [int(x) for x in (args.envs or ("512,1024,2048,4096,8192" if cuda else "64,256,1024")).split(",")]
+    if cuda:
+        print(f"{'envs':>6} {'warp env-steps/s':>17}")
+        for n in counts:
+            full, env = full_env(n, args.steps, args.device, "warp", args.seed)
+            env.close()
+            print(f"{n:>6} {full:>17.1f}", flush=True)
+        return 0
+    warp, env = full_env(args.warp_envs, args.warp_steps, "cpu", "warp", args.seed)
+    env.close()
+    print(f"baseline (b): mjlab on MuJoCo Warp, CPU, {args.warp_envs} envs: {warp:.1f} env-steps/s", flush=True)
+    print(f"{'envs':>6} {'bare physics (a)':>17} {'classic full env':>17} {'full/bare':>10} {'full/warp-cpu':>14}")
     for n in counts:
-        physics, full = measure(n, steps, args.device, args.seed)
-        print(f"{n:>6} {physics:>16.1f} {full:>17.1f} {full / physics:>13.2f} {full / ANCHOR_STEPS_PER_S:>12.2e}")
-        sys.stdout.flush()
+        full, env = full_env(n, args.steps, "cpu", "classic", args.seed)
+        bare = bare_physics(env, args.steps)
+        env.sim.close()
+        env.close()
+        print(f"{n:>6} {bare:>17.1f} {full:>17.1f} {full / bare:>10.2f} {full / warp:>14.1f}", flush=True)
     return 0
 
 

@@ -169,7 +169,8 @@ def run_demo(
         raise InputError("no human motion to run")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    policy = Path(policy_path) if policy_path else default_policy()
+    # policy_path: a file, None (the shipped policy when it tracks, else PD) or "" (the PD baseline, asked for)
+    policy = None if policy_path == "" else Path(policy_path) if policy_path else default_policy()
     scene = build_scene(check=True)
     results = []
     for human in humans:
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="tracking policy (default: the shipped one when it is trained; else the PD baseline)",
     )
+    p.add_argument("--pd", action="store_true", help="drive the robot with the reference-PD baseline, not a policy")
     p.add_argument("--video-stride", type=int, default=2, help="render every N-th 50 Hz frame")
     p.add_argument("--no-video", action="store_true", help="skip the videos (plots and report only)")
     p.add_argument(
@@ -256,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"--num {args.num} must be between 1 and {MAX_CANDIDATES}")
     if args.video_stride < 1:
         raise InputError(f"--video-stride {args.video_stride} must be >= 1")
+    if args.pd and args.policy:
+        raise InputError("--pd and --policy exclude each other")
     if args.policy and not Path(args.policy).exists():
         raise InputError(f"{args.policy}: no such policy file")
     out = Path(args.out)
@@ -263,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"{out}: exists and is not a folder")
     humans, source = text_to_motions(text, args.num, args.seed, args.source)
     print(f"text -> motion: {source}")
-    result = run_demo(humans, out, args.policy, args.seed, source, args.video_stride, video=not args.no_video)
+    policy = "" if args.pd else args.policy
+    result = run_demo(humans, out, policy, args.seed, source, args.video_stride, video=not args.no_video)
     s = result.scores["summary"]
     print(f"fell={s['fell']} success={s['success']} g_mpjpe={s['g_mpjpe_mm']} mm cost={s['physical_cost']}")
     print(f"report: {result.files['report']}")

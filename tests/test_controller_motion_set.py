@@ -1,0 +1,65 @@
+"""The tracker's motion sets and learning curves: groups, seeds that keep evaluation clips unseen, speed caps, the
+progress plot, and their commands' bad-input lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from controller import learning_curve, motion_set
+from retarget.robot_motion import load_robot_motion
+
+
+def test_eval_seed_gives_other_clips_than_training() -> None:
+    train = {motion_set.clip_seed(0, n, k) for g in motion_set.GROUPS.values() for n in g for k in range(50)}
+    test = {motion_set.clip_seed(motion_set.EVAL_SEED, n, k) for g in motion_set.GROUPS.values() for n in g
+            for k in range(50)}  # fmt: skip
+    assert not train & test
+
+
+def test_build_groups_and_speed_cap(tmp_path) -> None:
+    paths = motion_set.build_motion_set(tmp_path, seed=5, per_primitive=1, max_speed=0.8)
+    assert {p.parent.name for p in paths} == {"in_place", "locomotion"}
+    assert len(paths) == len(motion_set.IN_PLACE) + len(motion_set.LOCOMOTION)
+    walk = load_robot_motion(tmp_path / "locomotion" / "walk_0.npz")
+    root = walk.body_pos_w[:, 0, :2]
+    speed = np.linalg.norm(root[-1] - root[0]) / (len(root) / walk.fps)
+    assert speed <= 0.8 + 0.05
+    again = motion_set.build_motion_set(tmp_path, seed=5, per_primitive=1)  # existing files are kept
+    assert again == paths
+
+
+def test_learning_curve_plot(tmp_path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = [",".join(learning_curve_fields())]
+    for i in range(30):
+        rows.append(f"{i},{(i + 1) * 6144},{i * 5.0},{i * 9.0},{0.1 * i},{20 + i},{min(1.0, 0.03 * i)},{200}")
+    (run / "progress.csv").write_text("\n".join(rows) + "\n")
+    out = learning_curve.plot({"run": learning_curve.read_progress(run)}, tmp_path / "curve.png")
+    assert out.stat().st_size > 10_000
+
+
+def learning_curve_fields() -> tuple[str, ...]:
+    from controller.train import PROGRESS_FIELDS
+
+    return PROGRESS_FIELDS
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["controller.motion_set", "--out", "{tmp}/m", "--per-primitive", "0"],
+        ["controller.motion_set", "--out", "{tmp}/m", "--seed", "-1"],
+        ["controller.learning_curve", "{tmp}/nothing", "--out", "{tmp}/c.png"],
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, tmp_path, capsys) -> None:
+    import importlib
+
+    module = importlib.import_module(argv[0])
+    args = [a.replace("{tmp}", str(tmp_path)) for a in argv[1:]]
+    assert module.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+    assert not (tmp_path / "c.png").exists() and not (tmp_path / "m").exists()
