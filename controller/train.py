@@ -1,7 +1,7 @@
 """Train the universal G1 tracking policy with rsl-rl PPO on the mjlab tracking task.
 
 The physics backend follows the device: classic MuJoCo on CPU threads for `cpu` (`controller.classic_sim`), MuJoCo
-Warp for `cuda` (`--backend` overrides). `--preset cpu` is the CPU run (256 envs), `--preset smoke` a two-minute
+Warp for `cuda` (`--backend` overrides). `--preset cpu` is the CPU run (512 envs), `--preset smoke` a two-minute
 check, `--preset gpu` the 2048-env GPU run. Checkpoints (rsl-rl format + deployment metadata) are written
 atomically to --out, TensorBoard logs and a `progress.csv` (env steps, wall time, episode length, success) beside.
 """
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "--preset",
         choices=sorted(PRESETS),
         default="cpu",
-        help="cpu: 256 envs, classic MuJoCo; smoke: 8 envs, 10 iterations; gpu: 2048 envs, Warp",
+        help="cpu: 512 envs, classic MuJoCo; smoke: 8 envs, 10 iterations; gpu: 2048 envs, Warp",
     )
     ap.add_argument("--num-envs", type=int, default=None, help="override the preset's number of envs")
     ap.add_argument("--iterations", type=int, default=None, help="override the preset's PPO iterations")

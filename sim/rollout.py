@@ -277,11 +277,15 @@ def load_rollout(path: str | Path) -> Rollout:
 
 
 def file_hash(path: str | Path) -> str:
-    """sha256 of a file (the policy checkpoint or actions file a rollout used)."""
+    """sha256 of a file (the policy checkpoint or actions file a rollout used); of a directory (an exported
+    policy), the hash of its files' contents in name order."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    path = Path(path)
+    for p in sorted(path.iterdir()) if path.is_dir() else [path]:
+        if p.is_file():
+            with open(p, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
     return h.hexdigest()
 
 

@@ -76,3 +76,15 @@ def test_bad_input_exit_2_one_line(cli, args, motion_file, tmp_path, capsys):
     assert cli.main(args(tmp_path, motion_file)) == 2
     _one_line_error(capsys)
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_replay_eval_runs_the_deployed_policy_per_group(tmp_path) -> None:
+    """The sim-to-sim check replays an exported (ONNX) policy closed loop and scores each motion."""
+    from controller.builtin_motions import wave
+    from controller.config import DEFAULT_POLICY
+    from sim.replay_eval import replay_eval
+
+    path = wave(1.0).save(tmp_path / "wave_0.npz")
+    (row,) = replay_eval(DEFAULT_POLICY, [path])
+    assert row["group"] == "in_place" and row["frames"] == 51
+    assert isinstance(row["success"], bool) and row["g_mpjpe_mm"] >= 0.0
