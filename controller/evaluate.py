@@ -189,6 +189,15 @@ def print_table(rows: list[dict]) -> None:
         print("  ".join(s.rjust(w) if j else s.ljust(w) for j, (s, w) in enumerate(zip(line, widths))))
 
 
+def _policy_files(policy: Path) -> set[Path]:
+    """The files a policy argument reads (an exported directory: its ONNX and JSON)."""
+    policy = Path(policy)
+    files = (
+        [policy / "policy.onnx", policy / "policy.json"] if policy.is_dir() else [policy, policy.with_suffix(".json")]
+    )
+    return {f.resolve() for f in files}
+
+
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     from controller.train import resolve_motions
@@ -220,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 1 <= args.num_envs <= 65536:
         raise InputError(f"--num-envs {args.num_envs} is out of range [1, 65536]")
+    if not 0 <= args.seed < 2**32:
+        raise InputError(f"--seed {args.seed} is out of range [0, 2**32)")
+    if args.out is not None and args.out.exists() and args.out.resolve() in _policy_files(args.policy):
+        raise InputError(f"{args.out}: is the policy being evaluated; choose another --out")
     load_actor(args.policy)  # fail fast on a bad policy file
     if args.motions is None:
         from controller.motion_set import EVAL_SEED, build_motion_set

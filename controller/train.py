@@ -257,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"--num-envs {args.num_envs} is out of range [1, 65536]")
     if args.iterations is not None and not 1 <= args.iterations <= 10_000_000:
         raise InputError(f"--iterations {args.iterations} is out of range")
+    if not 0 <= args.seed < 2**32:
+        raise InputError(f"--seed {args.seed} is out of range [0, 2**32)")
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"{args.out}: exists and is not a run directory")
+    if args.resume is None and args.out.is_dir() and any(args.out.glob("model_*.pt")):
+        raise InputError(f"{args.out}: already holds a run's checkpoints; pass --resume {args.out} or another --out")
     motions, description = resolve_motions(args.motions)
     print(f"motions: {description}", file=sys.stderr)
     train(

@@ -63,3 +63,23 @@ def test_bad_input_is_one_line_exit_2(argv, tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
     assert not (tmp_path / "c.png").exists() and not (tmp_path / "m").exists()
+
+
+def test_train_refuses_an_existing_run_without_resume(tmp_path, capsys) -> None:
+    from controller import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model_3.pt").write_bytes(b"not yours to overwrite")
+    assert train.main(["--out", str(run), "--preset", "smoke"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (run / "model_3.pt").read_bytes() == b"not yours to overwrite"
+
+
+def test_evaluate_refuses_to_write_onto_the_policy(tmp_path, capsys) -> None:
+    from controller import evaluate
+
+    policy = tmp_path / "policy.pt"
+    policy.write_bytes(b"weights")
+    assert evaluate.main(["--policy", str(policy), "--out", str(policy)]) == 2
+    assert policy.read_bytes() == b"weights" and "policy" in capsys.readouterr().err
