@@ -148,10 +148,14 @@ class DeployedPolicy:
             raise InputError(f"observation has {obs.shape[0]} values, the policy expects {self.observation_dim}")
         return obs
 
+    def actions(self, obs: np.ndarray) -> np.ndarray:
+        """The actor on a batch of observations (N, D) -> actions (N, 29), float32."""
+        return np.asarray(self._actor(np.asarray(obs, dtype=np.float32)), dtype=np.float32)
+
     def act(self, model: mujoco.MjModel, data: mujoco.MjData, step: int) -> np.ndarray:
         """The policy's action (29,) at policy step `step`; remembered as the next observation's last action."""
         obs = self.observation(model, data, step)
-        action = np.asarray(self._actor(obs[None].astype(np.float32)), dtype=np.float32)[0]
+        action = self.actions(obs[None])[0]
         self.last_action = action
         return action
 

@@ -76,7 +76,7 @@ def load_actor(policy: Path):
     deployed = DeployedPolicy.load(policy)
 
     def actor(obs: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(np.asarray(deployed._actor(obs.cpu().numpy().astype(np.float32))))
+        return torch.from_numpy(deployed.actions(obs.cpu().numpy()))
 
     return deployed.meta, actor
 

@@ -67,14 +67,11 @@ def build_motion_set(
         s = clip_seed(seed, name, k)
         if group == "mixed":
             clip = _composition(s, max_speed)
-            motion = retarget_motion(clip_to_motion(clip)).motion
-            path.parent.mkdir(parents=True, exist_ok=True)
-            motion.save(path)
-            continue
-        params = PRIMITIVES[name].sample(np.random.default_rng(s), 3.0)
-        if "speed" in params:
-            params["speed"] = min(float(params["speed"]), max_speed)
-        clip = generate_primitive_clip(name, seed=s, **params)
+        else:
+            params = PRIMITIVES[name].sample(np.random.default_rng(s), 3.0)
+            if "speed" in params:
+                params["speed"] = min(float(params["speed"]), max_speed)
+            clip = generate_primitive_clip(name, seed=s, **params)
         motion = retarget_motion(clip_to_motion(clip)).motion
         path.parent.mkdir(parents=True, exist_ok=True)
         motion.save(path)

@@ -214,7 +214,9 @@ def first_fall(scene: G1Scene, rollout: Rollout, geo: FrameGeometry, config: Sco
     t_len = min(rollout.num_frames, len(ref_geo.torso_tilt_deg))
     w = max(0, int(round(config.fall_window_s * rollout.fps)))
     ref_touch = ref_geo.ground_touch[:t_len] >= 0
-    near_touch = np.array([ref_touch[max(0, t - w) : t + w + 1].any() for t in range(t_len)], dtype=bool)
+    counts = np.concatenate([[0], np.cumsum(ref_touch)])  # reference touches within +-w frames of each frame
+    frames = np.arange(t_len)
+    near_touch = counts[np.minimum(t_len, frames + w + 1)] - counts[np.maximum(0, frames - w)] > 0
     candidates = []
     touch = np.flatnonzero((geo.ground_touch[:t_len] >= 0) & ~near_touch)
     if touch.size:
