@@ -1,4 +1,4 @@
-"""Throughput of the batched torch 272-D conversion (generator.repr272) against a per-clip numpy loop.
+"""Throughput of the batched torch 272-D conversion (generator.motion.repr272) against a per-clip numpy loop.
 
 Baseline: the same math written here as plain numpy on one clip at a time (vectorised over frames and joints,
 looped over clips), the way a dataset preprocessing script would do it. Both run on the same clips, in the same
@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generator import repr272
-from generator.kinematics import forward_kinematics
-from generator.rotations import axis_angle_to_matrix, yaw_matrix
-from generator.skeleton import NUM_JOINTS, floor_offset
+from generator.motion import repr272
+from generator.motion.kinematics import forward_kinematics
+from generator.motion.rotations import axis_angle_to_matrix, yaw_matrix
+from generator.motion.skeleton import NUM_JOINTS, floor_offset
 
 # ---- baseline: per-clip numpy (T frames) --------------------------------------------------------------------------
 

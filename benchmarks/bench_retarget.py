@@ -21,20 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from generator.motion_file import HumanMotion  # noqa: E402
+from generator.motion.file import HumanMotion
 from retarget import metrics as metrics_mod  # noqa: E402
 from retarget import pipeline  # noqa: E402
 from retarget.metrics import METRIC_NAMES, aggregate  # noqa: E402
 
 
 def _clips(n: int, seed: int, max_seconds: float) -> list[HumanMotion]:
-    try:
-        from generator.procedural import generate_clip
-    except ImportError:  # procedural library missing: synthetic walks instead, said out loud
-        from retarget.synthetic import walking_motion
+    from generator.procedural import generate_clip
 
-        print("generator.procedural not importable: benchmarking synthetic walking clips instead")
-        return [walking_motion(4.0, seed=seed + i, turn=0.5 * (i % 3 - 1)) for i in range(n)]
     out = []
     for i in range(n):
         c = generate_clip(seed + i, max_seconds=max_seconds)

@@ -23,12 +23,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generator.autoencoder import MotionAutoencoder  # noqa: E402
-from generator.checkpoint import DEFAULT_DIR  # noqa: E402
-from generator.config import FPS, get_preset  # noqa: E402
-from generator.sampler import SampleOptions, Sampler  # noqa: E402
-from generator.text_encoders import get_text_encoder  # noqa: E402
-from generator.transformer import MoLingo  # noqa: E402
+from generator.model.autoencoder import MotionAutoencoder
+from generator.model.checkpoint import DEFAULT_DIR
+from generator.model.config import FPS, get_preset
+from generator.model.text_encoders import get_text_encoder
+from generator.model.transformer import MoLingo
+from generator.sampling.sampler import SampleOptions, Sampler
 
 PROMPTS = [
     "a person walks forward", "someone waves with the right hand", "a man jumps in place", "a person turns left",
@@ -39,7 +39,7 @@ PROMPTS = [
 
 def load_or_init(ckpt: Path, preset: str) -> tuple[Sampler, str]:
     if (ckpt / "config.json").exists():
-        from generator.sample import load_sampler
+        from generator.sampling.sampler import load_sampler
 
         return load_sampler(ckpt)[0], f"checkpoint {ckpt}"
     cfg = get_preset(preset)

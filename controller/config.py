@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from generator.motion.configs import choose_preset, config_from_dict
 
 # mjlab's 14 tracked bodies (BeyondMimic) and the anchor body.
 TRACKED_BODIES: tuple[str, ...] = (
@@ -33,7 +37,7 @@ DEFAULT_POLICY_TRACKS = True
 DEFAULT_MOTION_DIR = Path("data/robot_motions")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskCfg:
     """The universal tracking task: what is observed, how motions are sampled, terminations, randomisation."""
 
@@ -61,35 +65,25 @@ class TaskCfg:
 
     @classmethod
     def from_dict(cls, d: dict) -> TaskCfg:
-        """Inverse of to_dict (unknown keys are ignored, tuples restored)."""
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        if "future_steps" in known:
-            known["future_steps"] = tuple(int(s) for s in known["future_steps"])
-        return cls(**known)
+        """Inverse of to_dict (tuples restored; an unknown key is an error naming it)."""
+        cfg = config_from_dict(cls, d)
+        return replace(cfg, future_steps=tuple(int(s) for s in cfg.future_steps))
 
 
-@dataclass
+@dataclass(frozen=True)
 class PpoCfg:
-    """BeyondMimic's PPO hyper-parameters (rsl-rl)."""
+    """The policy network and rollout length, plus settings that differ from mjlab's `RslRlPpoAlgorithmCfg`, whose
+    defaults are BeyondMimic's PPO (lr 1e-3 adaptive, KL 0.01, clip 0.2, entropy 0.005, 5 epochs x 4 mini-batches,
+    gamma 0.99, lambda 0.95); the algorithm's settings are not declared a second time here."""
 
     hidden_dims: tuple[int, ...] = (512, 256, 128)
     activation: str = "elu"
     init_std: float = 1.0
-    learning_rate: float = 1e-3
-    schedule: str = "adaptive"
-    desired_kl: float = 0.01
-    clip_param: float = 0.2
-    entropy_coef: float = 0.005
-    value_loss_coef: float = 1.0
-    num_learning_epochs: int = 5
-    num_mini_batches: int = 4
-    gamma: float = 0.99
-    lam: float = 0.95
-    max_grad_norm: float = 1.0
     num_steps_per_env: int = 24
+    algorithm: Mapping[str, Any] = field(default_factory=dict)  # RslRlPpoAlgorithmCfg field -> value
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainPreset:
     """A named training size: envs, iterations, device, checkpoint interval."""
 
@@ -115,7 +109,7 @@ PRESETS: dict[str, TrainPreset] = {
         iterations=4000,
         device="cpu",
         save_interval=25,
-        ppo=PpoCfg(init_std=0.5, learning_rate=3e-4, schedule="fixed"),
+        ppo=PpoCfg(init_std=0.5, algorithm={"learning_rate": 3e-4, "schedule": "fixed"}),
     ),
     # The real run: 2048+ envs on one CUDA GPU (BeyondMimic trains 4096 envs for ~30k iterations).
     "gpu": TrainPreset(name="gpu", num_envs=2048, iterations=20000, device="cuda:0", save_interval=500),
@@ -123,8 +117,5 @@ PRESETS: dict[str, TrainPreset] = {
 
 
 def preset(name: str, **overrides) -> TrainPreset:
-    """A copy of a named preset with fields replaced."""
-    if name not in PRESETS:
-        raise KeyError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
-    p = PRESETS[name]
-    return replace(p, ppo=replace(p.ppo), task=replace(p.task), **overrides)
+    """A named preset with fields replaced (presets are frozen: the table itself never changes)."""
+    return replace(choose_preset(PRESETS, name, "training"), **overrides)

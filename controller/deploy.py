@@ -18,7 +18,7 @@ import torch
 
 from controller import tracking_obs as T
 from controller.motion_lib import MotionLib
-from generator.errors import InputError
+from generator.motion.errors import InputError
 from retarget.robot_motion import RobotMotion
 
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from controller.backend import BACKENDS
 from controller.config import DEFAULT_POLICY, TaskCfg
-from generator.errors import InputError, atomic_path, cli_entry
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 
 PHC_FAIL_M = 0.5
 COLUMNS = (
@@ -202,7 +202,7 @@ def _policy_files(policy: Path) -> set[Path]:
 def main(argv: list[str] | None = None) -> int:
     from controller.train import resolve_motions
 
-    ap = argparse.ArgumentParser(
+    ap = CliParser(
         prog="python -m controller.evaluate",
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pushes", choices=["on", "off"], default="off", help="random pushes (robustness)")
     ap.add_argument("--num-envs", type=int, default=8, help="parallel envs (motions evaluated at once)")
     ap.add_argument("--out", type=Path, default=None, help="per-motion CSV")
-    ap.add_argument("--seed", type=int, default=0, help="random seed (observation noise)")
+    ap.add_argument("--seed", type=seed_arg, default=0, help="random seed (observation noise)")
     ap.add_argument("--device", default="cpu", help="torch/warp device")
     args = ap.parse_args(argv)
     if not 1 <= args.num_envs <= 65536:

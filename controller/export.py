@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generator.errors import InputError, atomic_path, cli_entry
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 
 ONNX_NAME = "policy.onnx"
 JSON_NAME = "policy.json"
@@ -52,12 +52,12 @@ def export(checkpoint: Path, out_dir: Path, seed: int = 0) -> tuple[Path, Path, 
 
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = CliParser(
         prog="python -m controller.export", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     ap.add_argument("--policy", type=Path, required=True, help="checkpoint (.pt) written by controller.train")
     ap.add_argument("-o", "--out", type=Path, required=True, help="output directory")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the random inputs of the ONNX-vs-torch check")
+    ap.add_argument("--seed", type=seed_arg, default=0, help="seed of the random inputs of the ONNX-vs-torch check")
     args = ap.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"{args.out}: exists and is not a directory")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.errors import InputError, atomic_path, cli_entry
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry
 
 
 def read_progress(run: Path) -> dict[str, np.ndarray]:
@@ -43,12 +43,10 @@ def smooth(x: np.ndarray, window: int = 20) -> np.ndarray:
 
 def plot(runs: dict[str, dict[str, np.ndarray]], out: Path, clock: str = "cpu_s") -> Path:
     """Write the 2 x 2 figure (success / episode length x env steps / hours) to `out`."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharey="row")
+    fig = Figure(figsize=(11, 7))
+    axes = fig.subplots(2, 2, sharey="row")
     for name, p in runs.items():
         hours = p[clock] / 3600.0
         for row, (key, label) in enumerate((("success", "success rate"), ("episode_length", "episode length"))):
@@ -67,13 +65,12 @@ def plot(runs: dict[str, dict[str, np.ndarray]], out: Path, clock: str = "cpu_s"
     fig.tight_layout()
     with atomic_path(out, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=90)
-    plt.close(fig)
     return out
 
 
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m controller.learning_curve", description=__doc__,
+    ap = CliParser(prog="python -m controller.learning_curve", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("runs", nargs="+", type=Path, help="run directories (or progress.csv files)")
     ap.add_argument("--out", type=Path, required=True, help="PNG to write")

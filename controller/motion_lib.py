@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from controller.frames import quat_slerp
-from generator.errors import InputError
+from generator.motion.errors import InputError
 from retarget.robot_motion import RobotMotion, load_robot_motion
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from generator.errors import InputError, cli_entry
+from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 IN_PLACE = ("idle", "wave", "raise_arms", "clap", "punch", "point", "reach_up", "bow", "squat", "crouch")
 LOCOMOTION = ("walk", "walk_backward", "side_step", "turn")
@@ -80,13 +80,13 @@ def build_motion_set(
 
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = CliParser(
         prog="python -m controller.motion_set", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     ap.add_argument("--out", type=Path, required=True, help="output directory")
     ap.add_argument("--per-primitive", type=int, default=8, help="clips per primitive (default 8)")
-    ap.add_argument("--seed", type=int, default=0, help=f"set seed (the evaluation set uses {EVAL_SEED})")
+    ap.add_argument("--seed", type=seed_arg, default=0, help=f"set seed (the evaluation set uses {EVAL_SEED})")
     ap.add_argument("--mixed", type=int, default=0, help="also this many compositions (training sets)")
     ap.add_argument("--max-speed", type=float, default=MAX_SPEED, help="cap on walking speeds, m/s (default 1)")
     args = ap.parse_args(argv)

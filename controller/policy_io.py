@@ -16,7 +16,7 @@ from tensordict import TensorDict
 
 from controller import tracking_obs
 from controller.config import POLICY_DT, TaskCfg
-from generator.errors import InputError
+from generator.motion.errors import InputError
 
 if TYPE_CHECKING:
     from mjlab.envs import ManagerBasedRlEnv
@@ -67,13 +67,9 @@ def deploy_metadata(env: ManagerBasedRlEnv, task: TaskCfg, ppo: dict) -> dict:
 
 def load_checkpoint(path: str | Path) -> dict:
     """Load an rsl-rl checkpoint written by controller.train; InputError with one line on any problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such policy checkpoint")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # torch raises many types for corrupt files
-        raise InputError(f"{path}: not a readable torch checkpoint ({type(e).__name__})") from None
+    from generator.model.weights import load_torch_state
+
+    ckpt = load_torch_state(Path(path), "policy checkpoint")
     meta = (ckpt.get("infos") or {}).get("controller") if isinstance(ckpt, dict) else None
     if not isinstance(meta, dict) or "actor_state_dict" not in ckpt:
         raise InputError(f"{path}: not a controller policy checkpoint (no actor weights or deploy metadata)")

@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import random
 import re
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from tqdm import tqdm
 
 from controller.backend import BACKENDS
 from controller.config import DEFAULT_MOTION_DIR, PRESETS, TaskCfg, preset
-from generator.errors import InputError, cli_entry
+from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 
 def resolve_motions(source: str | Path | None) -> tuple[list, str]:
@@ -49,67 +48,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def runner_cfg(ppo, iterations: int, save_interval: int, seed: int) -> dict:
-    """rsl-rl OnPolicyRunner config dict from our PPO dataclass, via mjlab's typed rsl-rl configs."""
-    from mjlab.rl import RslRlModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
-
-    cfg = RslRlOnPolicyRunnerCfg(
-        seed=seed,
-        num_steps_per_env=ppo.num_steps_per_env,
-        max_iterations=iterations,
-        save_interval=save_interval,
-        experiment_name="g1_universal_tracking",
-        logger="tensorboard",
-        upload_model=False,
-        actor=RslRlModelCfg(
-            hidden_dims=tuple(ppo.hidden_dims),
-            activation=ppo.activation,
-            obs_normalization=True,
-            distribution_cfg={"class_name": "GaussianDistribution", "init_std": ppo.init_std, "std_type": "scalar"},
-        ),
-        critic=RslRlModelCfg(hidden_dims=tuple(ppo.hidden_dims), activation=ppo.activation, obs_normalization=True),
-        algorithm=RslRlPpoAlgorithmCfg(
-            value_loss_coef=ppo.value_loss_coef,
-            use_clipped_value_loss=True,
-            clip_param=ppo.clip_param,
-            entropy_coef=ppo.entropy_coef,
-            num_learning_epochs=ppo.num_learning_epochs,
-            num_mini_batches=ppo.num_mini_batches,
-            learning_rate=ppo.learning_rate,
-            schedule=ppo.schedule,
-            gamma=ppo.gamma,
-            lam=ppo.lam,
-            desired_kl=ppo.desired_kl,
-            max_grad_norm=ppo.max_grad_norm,
-        ),
-    )
-    return asdict(cfg)
-
-
-def make_runner(env, train_cfg: dict, log_dir: str | None, device: str, metadata: dict):
-    """An mjlab rsl-rl runner that saves atomically with deployment metadata and reports progress with tqdm."""
-    from mjlab.rl import MjlabOnPolicyRunner
-
-    class TrackingRunner(MjlabOnPolicyRunner):
-        def save(self, path: str, infos: dict | None = None) -> None:
-            cmd = self.env.unwrapped.command_manager.get_term("motion")
-            infos = {
-                **(infos or {}),
-                "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter},
-                "controller": {**metadata, "motion_stats": cmd.library.stats()},
-                "sampler": {"motions": list(cmd.library.names), "bin_failure_ema": cmd.library.bin_failure_ema.cpu()},
-            }
-            saved = self.alg.save()
-            saved["iter"] = self.current_learning_iteration
-            saved["infos"] = infos
-            tmp = f"{path}.tmp{os.getpid()}"
-            torch.save(saved, tmp)
-            os.replace(tmp, path)
-
-    runner = TrackingRunner(env, train_cfg, log_dir, device)
-    return runner
 
 
 PROGRESS_FIELDS = ("iteration", "env_steps", "wall_s", "cpu_s", "reward", "episode_length", "success", "episodes")
@@ -180,10 +118,10 @@ def train(
     from controller.backend import make_env
     from controller.env_cfg import make_env_cfg
     from controller.policy_io import deploy_metadata, load_checkpoint
+    from controller.runner import TrackingRunner, runner_cfg
 
     p = preset(preset_name)
-    task = task or p.task
-    task.domain_randomization = dr
+    task = replace(task or p.task, domain_randomization=dr)
     resume_path = None
     if resume is not None:
         resume_path = latest_checkpoint(Path(resume))
@@ -201,7 +139,7 @@ def train(
     cfg = runner_cfg(p.ppo, iters, p.save_interval, seed)
     metadata = deploy_metadata(env.unwrapped, task, asdict(p.ppo))
     out.mkdir(parents=True, exist_ok=True)
-    runner = make_runner(env, cfg, str(out), device, metadata)
+    runner = TrackingRunner(env, cfg, str(out), device, metadata)
     if resume_path is not None:
         runner.load(str(resume_path))
         runner.current_learning_iteration += 1  # continue after the loaded iteration, never overwrite it
@@ -228,7 +166,7 @@ def train(
 
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = CliParser(
         prog="python -m controller.train", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     ap.add_argument("--motions", type=Path, default=None, help=f"robot motion dir/file (default: {DEFAULT_MOTION_DIR} "
@@ -242,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--num-envs", type=int, default=None, help="override the preset's number of envs")
     ap.add_argument("--iterations", type=int, default=None, help="override the preset's PPO iterations")
     ap.add_argument("--resume", type=Path, default=None, help="run directory or checkpoint to continue from")
-    ap.add_argument("--seed", type=int, default=0, help="random seed (CPU runs are deterministic)")
+    ap.add_argument("--seed", type=seed_arg, default=0, help="random seed (CPU runs are deterministic)")
     ap.add_argument("--dr", choices=["on", "off"], default="on", help="domain randomisation")
     ap.add_argument("--device", default=None, help="torch/warp device (default: the preset's)")
     ap.add_argument(

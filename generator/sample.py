@@ -17,26 +17,20 @@ import sys
 import time
 from pathlib import Path
 
-from generator.checkpoint import DEFAULT_DIR
-from generator.config import FPS
-from generator.errors import InputError, cli_entry
-
-TRAIN_HINT = (
-    "build data and train it first: python -m generator.data build --out data/procedural --num 20000 && "
-    "python -m generator.train_ae --data data/procedural --out out/ae && "
-    "python -m generator.train --data data/procedural --ae out/ae --out generator/checkpoints"
-)
+from generator.model.checkpoint import DEFAULT_DIR
+from generator.model.config import FPS
+from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m generator.sample", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )  # fmt: skip
     p.add_argument("prompt", help="what the person does, in English")
     p.add_argument("--num", type=int, default=1, help="number of motions for the prompt")
     p.add_argument("--seconds", type=float, default=None, help="motion length (None: predicted from the text)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same motions)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="random seed (same seed, same motions)")
     p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale (None: the checkpoint's)")
     p.add_argument("--steps", type=int, default=None, help="autoregressive steps K (None: the checkpoint's, 16)")
     p.add_argument(
@@ -55,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default=None, help="human motion .npz to continue (its frames are kept)")
     p.add_argument("--keyframes", default=None, help="human motion .npz whose first and last frames are kept")
     p.add_argument("--known-frames", type=int, default=None, help="frames kept at each end for --keyframes (20%%)")
-    p.add_argument("--raw-motion", action="store_true", help="skip the smoothing and foot cleanup (generator.cleanup)")
+    p.add_argument(
+        "--raw-motion", action="store_true", help="skip the smoothing and foot cleanup (generator.sampling.cleanup)"
+    )
     p.add_argument(
         "--raw-prompt", action="store_true", help="encode the prompt as typed (default: in the captions' style)"
     )
@@ -66,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_args(args) -> None:
-    from generator.text_encoders import check_prompt
+    from generator.model.text_encoders import check_prompt
 
     args.prompt = check_prompt(args.prompt)
     if not 1 <= args.num <= 256:
@@ -90,26 +86,6 @@ def _check_args(args) -> None:
         raise InputError(f"--known-frames must be positive, got {args.known_frames}")
 
 
-def load_sampler(ckpt: str | Path, text_encoder: str | None = None):
-    """(Sampler, config) for a checkpoint directory; a clear InputError when it is missing or unusable."""
-    from generator.checkpoint import load_generator
-    from generator.sampler import Sampler
-    from generator.text_encoders import get_text_encoder
-
-    ckpt = Path(ckpt)
-    if not (ckpt / "config.json").exists():
-        raise InputError(f"no generator checkpoint in {ckpt}; {TRAIN_HINT}")
-    model, ae, config = load_generator(ckpt)
-    name = text_encoder or model.cfg.text_encoder
-    encoder = get_text_encoder(name, model.cfg.max_text_tokens)
-    if encoder.dim != model.text_in.in_features:
-        raise InputError(
-            f"text encoder {name!r} gives {encoder.dim}-d tokens but the checkpoint was trained on "
-            f"{model.cfg.text_encoder!r} ({model.text_in.in_features}-d)"
-        )
-    return Sampler(model, ae, encoder), config
-
-
 def _stem(prompt: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", prompt.lower()).strip("_")[:40] or "motion"
 
@@ -118,9 +94,9 @@ def run(args) -> list[Path]:
     """Sample, write the files, return the .npz paths."""
     import torch
 
-    from generator.motion_file import HumanMotion, load_motion
-    from generator.prompt import canonical_prompt
-    from generator.sampler import Completion, SampleOptions
+    from generator.motion.file import HumanMotion, load_motion
+    from generator.sampling.prompt import canonical_prompt
+    from generator.sampling.sampler import Completion, load_sampler, sample_options
 
     _check_args(args)
     torch.manual_seed(args.seed)
@@ -156,11 +132,9 @@ def run(args) -> list[Path]:
             raise InputError(f"{args.keyframes}: {t} frames cannot keep {k} known frames at each end")
         completion = Completion(given.features[:t], prefix=k, suffix=k)
         frames = [t] * args.num
-    opts = SampleOptions(
-        outer_steps=args.steps or cfg.outer_steps, flow_steps=args.flow_steps or cfg.flow_steps,
-        cfg_scale=cfg.cfg_scale if args.cfg is None else args.cfg,
-        refresh=cfg.noise_refresh if args.refresh is None else args.refresh, seed=args.seed,
-        postprocess=not args.raw_motion,
+    opts = sample_options(
+        cfg, args.seed, outer_steps=args.steps or None, flow_steps=args.flow_steps or None, cfg_scale=args.cfg,
+        refresh=args.refresh, postprocess=not args.raw_motion,
     )  # fmt: skip
     features = sampler.generate([args.prompt] * args.num, frames, opts, completion)
     elapsed = time.perf_counter() - t0
@@ -174,11 +148,11 @@ def run(args) -> list[Path]:
         paths.append(npz)
         written = [npz]
         if not args.no_bvh:
-            from generator.bvh import write_bvh
+            from generator.motion.bvh import write_bvh
 
             written.append(write_bvh(motion, out / f"{name}.bvh"))
         if not args.no_video:
-            from generator.render import render_motion
+            from generator.motion.render import render_motion
 
             written.append(render_motion(motion, out / f"{name}.mp4"))
         print(f"{motion.seconds:.2f} s: " + "  ".join(str(w) for w in written))

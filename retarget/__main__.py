@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.errors import InputError, cli_entry
+from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 
 def _single_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m retarget",
         description="Retarget a human motion file (SMPL-22) to a G1 robot motion file (mjlab tracking format). "
         "Use `python -m retarget batch --help` for directories.",
@@ -34,13 +34,13 @@ def _single_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=("ours", "gmr"), default="ours", help="retarget configuration")
     p.add_argument("--calibrate", choices=("clip", "smpl"), default="clip",
                    help="scale factors from the clip's own skeleton or the neutral SMPL one")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="random seed (the pipeline itself is deterministic)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="random seed (the pipeline itself is deterministic)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
 def _batch_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m retarget batch",
         description="Retarget every *.npz under a directory; writes the robot files and OUT_DIR/metrics.csv.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -49,7 +49,7 @@ def _batch_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     p.add_argument("--preset", choices=("ours", "gmr"), default="ours", help="retarget configuration")
-    p.add_argument("--seed", type=int, default=0, help="random seed (the pipeline itself is deterministic)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="random seed (the pipeline itself is deterministic)")
     return p
 
 
@@ -68,7 +68,7 @@ def _run_single(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from generator.motion_file import load_motion
+    from generator.motion.file import load_motion
     from retarget import export
     from retarget.pipeline import PRESETS, retarget_motion
     from retarget.scaling import smpl_to_robot_points

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from generator.errors import InputError, atomic_path
+from generator.motion.errors import InputError, atomic_path
 from retarget.metrics import METRIC_NAMES, ClipMetrics, aggregate
 
 CSV_FIELDS = ("clip", "status", "frames", *METRIC_NAMES, "ik_iterations", "seconds", "flags", "error")
@@ -38,7 +38,7 @@ def _one(job: tuple[str, str, str, dict]) -> dict:
     """Retarget one file (runs in a worker); never raises: errors come back in the row."""
     import time
 
-    from generator.motion_file import load_motion
+    from generator.motion.file import load_motion
     from retarget.pipeline import PRESETS, retarget_motion
 
     src, dst, preset, extra = job

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from generator.skeleton import ANKLE_JOINTS, FOOT_JOINTS
+from generator.motion.segments import true_runs
+from generator.motion.skeleton import ANKLE_JOINTS, FOOT_JOINTS
 from retarget import robot
 from retarget.scaling import TOE_SITES, Targets
 
@@ -24,18 +25,12 @@ class ContactConfig:
     blend: int = 4  # frames over which a locked foot target blends back to the free target
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) index pairs of the True runs of a 1-D boolean array."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
 def _clean(mask: np.ndarray, min_run: int, max_gap: int) -> np.ndarray:
     mask = mask.copy()
-    for s, e in _runs(~mask):
+    for s, e in true_runs(~mask):
         if 0 < s and e < len(mask) and e - s <= max_gap:
             mask[s:e] = True
-    for s, e in _runs(mask):
+    for s, e in true_runs(mask):
         if e - s < min(min_run, len(mask)):  # a clip shorter than min_run keeps a run that fills it
             mask[s:e] = False
     return mask
@@ -80,7 +75,7 @@ def lock_feet(targets: Targets, contacts: np.ndarray, cfg: ContactConfig = Conta
         weight = np.zeros(t)
         locked_p = free_p.copy()
         locked_r = free_r.copy()
-        for s, e in _runs(contacts[:, side]):
+        for s, e in true_runs(contacts[:, side]):
             fwd = free_r[s:e, :2, 0]
             yaw = np.arctan2(fwd[:, 1].mean(), fwd[:, 0].mean())
             rot = Rotation.from_euler("z", yaw).as_matrix()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.errors import InputError, atomic_path
+from generator.motion.errors import InputError, atomic_path
 from retarget import robot
 from retarget.robot_motion import RobotMotion
 

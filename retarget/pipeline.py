@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from generator.errors import InputError
-from generator.motion_file import HumanMotion
-from generator.skeleton import REST_POSE
+from generator.motion.errors import InputError
+from generator.motion.file import HumanMotion
+from generator.motion.skeleton import REST_POSE
 from retarget import contacts as contacts_mod
 from retarget import ik, postprocess
 from retarget.metrics import ClipMetrics, clip_metrics

@@ -17,8 +17,8 @@ import mujoco
 import numpy as np
 from PIL import Image, ImageDraw
 
-from generator.errors import InputError, atomic_path
-from generator.skeleton import JOINT_NAMES, PARENTS
+from generator.motion.errors import InputError, atomic_path
+from generator.motion.skeleton import JOINT_NAMES, PARENTS
 from retarget import robot
 from retarget.robot_motion import RobotMotion
 

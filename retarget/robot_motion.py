@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from generator.errors import InputError, atomic_path, check_arrays, read_npz
+from generator.motion.errors import InputError, atomic_path, check_arrays, read_npz
 from retarget import robot
 
 FPS = 50.0

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from generator.kinematics import estimate_offsets, global_rotations
-from generator.skeleton import JOINT_INDEX, REST_POSE, rest_pose_from_offsets
+from generator.motion.kinematics import estimate_offsets, global_rotations
+from generator.motion.skeleton import JOINT_INDEX, REST_POSE, rest_pose_from_offsets
 from retarget import robot
 
 # SMPL -> robot axes: v_robot = SMPL_TO_ROBOT @ v_smpl; a rotation R_smpl maps to SMPL_TO_ROBOT R SMPL_TO_ROBOT^T.

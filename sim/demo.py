@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.errors import InputError, atomic_path, cli_entry
-from generator.motion_file import HumanMotion
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
+from generator.motion.file import HumanMotion
 from retarget.robot_motion import RobotMotion
 from sim.rollout import Rollout, RolloutConfig
 from sim.scene import G1Scene, SceneMismatchError, build_scene, check_policy_matches
@@ -48,8 +48,9 @@ def parse_primitives(text: str) -> list[str]:
     (as word prefixes, so 'waves'/'waving' match 'wave') wins, the most specific (most name words) first.
     """
     from generator.procedural import PRIMITIVES
+    from generator.sampling.prompt import prompt_parts
 
-    parts = [p for p in re.split(r"\bthen\b|\band\b|\bafter that\b|[,.;]", text.lower()) if p.strip()]
+    parts = prompt_parts(text.lower(), clauses=True)
     chosen = []
     for part in parts:
         words = re.findall(r"[a-z]+", part)
@@ -86,7 +87,7 @@ def procedural_motion(text: str, seed: int, seconds_per_primitive: float = 3.0) 
 def generator_checkpoint() -> Path | None:
     """The trained MoLingo checkpoint directory, when one exists."""
     try:
-        from generator.checkpoint import DEFAULT_DIR
+        from generator.model.checkpoint import DEFAULT_DIR
     except ImportError:
         return None
     return DEFAULT_DIR if (DEFAULT_DIR / "config.json").exists() else None
@@ -101,17 +102,11 @@ def text_to_motions(text: str, num: int, seed: int, source: str = "auto") -> tup
     if ckpt is not None and source != "procedural":
         import torch
 
-        from generator.sample import load_sampler
-        from generator.sampler import SampleOptions
+        from generator.sampling.sampler import load_sampler, sample_options
 
         torch.manual_seed(seed)
         sampler, _ = load_sampler(ckpt)
-        cfg = sampler.model.cfg
-        opts = SampleOptions(
-            outer_steps=cfg.outer_steps, flow_steps=cfg.flow_steps, cfg_scale=cfg.cfg_scale,
-            refresh=cfg.noise_refresh, seed=seed,
-        )  # fmt: skip
-        feats = sampler.generate([text] * num, None, opts, None)
+        feats = sampler.generate([text] * num, None, sample_options(sampler.model.cfg, seed), None)
         return [HumanMotion.from_features(f, text=text) for f in feats], f"MoLingo generator ({ckpt})"
     return [procedural_motion(text, seed + i) for i in range(num)], STAND_IN
 
@@ -202,7 +197,7 @@ def run_demo(
     files["rollout settings"] = out / "rollout.json"
     videos = {}
     if video:
-        from generator.render import render_motion
+        from generator.motion.render import render_motion
 
         files["human video"] = render_motion(human, out / "human.mp4", stride=max(1, round(video_stride * 30 / 50)))
         files["robot video"] = render_video(scene, rollout, out / "robot.mp4", scores, stride=video_stride)
@@ -223,7 +218,7 @@ def run_demo(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m sim.demo", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )  # fmt: skip
@@ -242,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", choices=("auto", "generator", "procedural"), default="auto",
         help="text -> motion: the MoLingo checkpoint (auto: when one is shipped) or the procedural library's composer",
     )  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same result on the CPU)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="random seed (same seed, same result on the CPU)")
     return p
 
 

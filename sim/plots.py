@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from generator.errors import atomic_path  # noqa: E402
-from retarget import robot  # noqa: E402
-from sim.rollout import Rollout  # noqa: E402
-from sim.scene import G1Scene  # noqa: E402
-from sim.scores import FOOT_BODY_IDX, ScoreConfig, frame_geometry, support_margin  # noqa: E402
+from generator.motion.errors import atomic_path
+from retarget import robot
+from sim.rollout import Rollout
+from sim.scene import G1Scene
+from sim.scores import FOOT_BODY_IDX, ScoreConfig, frame_geometry, support_margin
 
 SIDES = ("left", "right")
 
@@ -23,8 +19,13 @@ SIDES = ("left", "right")
 def _save(fig, path: Path) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     return path
+
+
+def _subplots(*grid: int, figsize: tuple[float, float], sharex: bool = False):
+    """(figure, axes) on a figure of its own (no pyplot: nothing global, no backend chosen at import)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, sharex=sharex)
 
 
 def plot_feet(rollout: Rollout, path: str | Path, config: ScoreConfig | None = None) -> Path:
@@ -32,7 +33,7 @@ def plot_feet(rollout: Rollout, path: str | Path, config: ScoreConfig | None = N
     contact intervals shaded, and the vertical floor forces."""
     config = config or ScoreConfig()
     t = np.arange(rollout.num_frames) / rollout.fps
-    fig, axes = plt.subplots(3, 1, figsize=(9, 6.5), sharex=True)
+    fig, axes = _subplots(3, 1, figsize=(9, 6.5), sharex=True)
     ref_contacts = rollout.reference.foot_contacts
     for side, ax in enumerate(axes[:2]):
         body = FOOT_BODY_IDX[side]
@@ -63,7 +64,7 @@ def plot_balance(scene: G1Scene, rollout: Rollout, path: str | Path, config: Sco
     geo = frame_geometry(scene, rollout.qpos, config)
     margin = np.array([support_margin(p, c[:2]) for p, c in zip(geo.foot_points, geo.com)])
     t = np.arange(rollout.num_frames) / rollout.fps
-    fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
+    fig, axes = _subplots(2, 1, figsize=(9, 5), sharex=True)
     axes[0].plot(t, margin, color="C2")
     axes[0].axhline(0.0, color="k", lw=0.8)
     axes[0].set_ylabel("CoM margin (m)")
@@ -82,7 +83,7 @@ def plot_tracking(rollout: Rollout, path: str | Path, config: ScoreConfig | None
     config = config or ScoreConfig()
     err = np.linalg.norm(rollout.body_pos_w - rollout.reference.body_pos_w, axis=-1)
     t = np.arange(rollout.num_frames) / rollout.fps
-    fig, ax = plt.subplots(figsize=(9, 3.5))
+    fig, ax = _subplots(figsize=(9, 3.5))
     ax.plot(t, err.mean(axis=1), label="mean over bodies")
     ax.plot(t, err.max(axis=1), alpha=0.6, label="worst body")
     ax.axhline(config.fail_body_error_m, color="k", ls="--", lw=0.8, label="PHC failure (mean)")

@@ -4,12 +4,11 @@ classic MuJoCo at 50 Hz and write the rollout (.npz) with its settings (.json)."
 from __future__ import annotations
 
 import argparse
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from generator.errors import InputError, cli_entry
+from generator.motion.errors import CliParser, InputError, cli_entry, read_npy, read_npz, seed_arg
 from retarget.robot_motion import RobotMotion, load_robot_motion
 from sim.rollout import Push, Rollout, RolloutConfig, file_hash, run_rollout
 from sim.scene import SceneMismatchError, build_scene, check_policy_matches
@@ -18,21 +17,13 @@ from sim.scene import SceneMismatchError, build_scene, check_policy_matches
 def load_actions(path: str | Path) -> np.ndarray:
     """Recorded actions (T, 29) from a .npy, or the 'actions' array of an .npz (e.g. an earlier rollout)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such actions file")
-    try:
-        if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                if "actions" not in z.files:
-                    raise InputError(f"{path}: no 'actions' array in this .npz")
-                arr = z["actions"]
-        else:
-            arr = np.load(path, allow_pickle=False)
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise InputError(f"{path}: not a readable actions file ({type(e).__name__})") from None
-    if arr.ndim != 2 or arr.shape[1] != 29 or arr.shape[0] < 1 or not np.issubdtype(arr.dtype, np.number):
+    if path.suffix == ".npz":
+        arr = read_npz(path, ("actions",), "actions")["actions"]
+    else:
+        arr = read_npy(path, "actions")
+    if not np.issubdtype(arr.dtype, np.floating) and not np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+        raise InputError(f"{path}: actions have dtype {arr.dtype}, expected real numbers")
+    if arr.ndim != 2 or arr.shape[1] != 29 or arr.shape[0] < 1:
         raise InputError(f"{path}: actions have shape {arr.shape}, expected (T, 29)")
     if not np.isfinite(arr).all():
         raise InputError(f"{path}: actions contain NaN or infinite values")
@@ -89,7 +80,7 @@ def replay(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m sim.replay", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     p.add_argument("motion", help="robot motion .npz (mjlab tracking format, 50 fps)")
@@ -106,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="PD baseline without the ankle strategy and the waist/arm gravity feed-forward")  # fmt: skip
     p.add_argument("--push", type=float, nargs=3, metavar=("FX", "START_S", "DURATION_S"), default=None,
                    help="shove the torso with FX newtons along world x from START_S for DURATION_S")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="seed (recorded; CPU replay is deterministic)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed (recorded; CPU replay is deterministic)")
     return p
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from generator.errors import InputError, cli_entry
+from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 
 def replay_eval(policy_path: Path, motion_paths: list[Path], seed: int = 0) -> list[dict]:
@@ -48,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     from controller.motion_lib import motion_paths
     from controller.motion_set import EVAL_SEED, build_motion_set
 
-    ap = argparse.ArgumentParser(prog="python -m sim.replay_eval", description=__doc__,
+    ap = CliParser(prog="python -m sim.replay_eval", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--policy", type=Path, default=DEFAULT_POLICY, help="policy (default: the shipped one)")
     ap.add_argument("--motions", type=Path, default=None, help=f"robot motions (default: {EVAL_MOTION_DIR})")
-    ap.add_argument("--seed", type=int, default=0, help="random seed")
+    ap.add_argument("--seed", type=seed_arg, default=0, help="random seed")
     args = ap.parse_args(argv)
     if not args.policy.exists():
         raise InputError(f"{args.policy}: no such policy")

@@ -7,7 +7,7 @@ import html
 import json
 from pathlib import Path
 
-from generator.errors import atomic_path
+from generator.motion.errors import atomic_path
 
 _CSS = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1400px; }

@@ -14,7 +14,7 @@ import mujoco
 import numpy as np
 from tqdm import tqdm
 
-from generator.errors import InputError, atomic_path, read_npz
+from generator.motion.errors import InputError, atomic_path, read_npz
 from retarget import robot
 from retarget.robot_motion import RobotMotion
 from sim.scene import G1Scene, model_hash
@@ -247,11 +247,17 @@ def load_rollout(path: str | Path) -> Rollout:
         "qpos": (t, robot.NQ), "qvel": (t, robot.NQ - 1), "actions": (t, 29), "ctrl": (t, 29), "torque": (t, 29),
         "torque_peak": (t, 29), "power": (t,), "foot_forces": (t, 2, 3), "body_pos_w": (t, 30, 3),
     }  # fmt: skip
+    shapes.update({k: s for k, s in {"body_quat_w": (t, 30, 4), "com": (t, 3)}.items() if k in arrays})
     for k, shape in shapes.items():
+        if not np.issubdtype(arrays[k].dtype, np.floating):
+            raise InputError(f"{path}: '{k}' has dtype {arrays[k].dtype}, expected floating point")
         if arrays[k].shape != shape or t < 1:
             raise InputError(f"{path}: '{k}' has shape {arrays[k].shape}, expected {shape}")
         if not np.isfinite(arrays[k]).all():
             raise InputError(f"{path}: '{k}' contains NaN or infinite values")
+    fps = arrays["fps"]
+    if fps.shape != () or not np.issubdtype(fps.dtype, np.number) or not np.isfinite(fps) or not fps > 0:
+        raise InputError(f"{path}: 'fps' must be one positive finite number, got {fps!r}")
     fc = arrays.get(f"{REF_PREFIX}foot_contacts")
     try:
         ref = RobotMotion(
@@ -331,6 +337,88 @@ def init_state(scene: G1Scene, data: mujoco.MjData, reference: RobotMotion) -> N
     mujoco.mj_forward(scene.model, data)
 
 
+class ReferencePD:
+    """The reference-PD baseline as a Policy: each step commands the reference's next frame, plus (optionally) an
+    ankle strategy on the CoM error and gravity compensation of the waist and arms (see RolloutConfig)."""
+
+    def __init__(self, scene: G1Scene, config: RolloutConfig):
+        self.scene, self.config = scene, config
+        self.balance = config.balance_gain != 0.0 or config.balance_damping != 0.0
+
+    def reset(self, reference: RobotMotion) -> None:
+        self.reference = reference
+        self.ref_targets = reference.joint_pos.astype(np.float64)
+        if self.balance:
+            self.ref_com = reference_com(self.scene, reference)
+            t_len = reference.num_frames
+            self.ref_com_vel = (
+                np.gradient(self.ref_com, self.scene.dt, axis=0) if t_len > 1 else np.zeros_like(self.ref_com)
+            )
+            self.prev_com = None
+        self._action, self._targets = None, None
+
+    def act(self, model: mujoco.MjModel, data: mujoco.MjData, step: int) -> np.ndarray:
+        scene, config, reference = self.scene, self.config, self.reference
+        targets = self.ref_targets[min(step + 1, reference.num_frames - 1)].copy()
+        if self.balance:
+            com = data.subtree_com[scene.root_body]
+            com_vel = (com - self.prev_com) / scene.dt if step > 0 else self.ref_com_vel[0]
+            self.prev_com = com.copy()
+            heading = reference.body_quat_w[step, 0]
+            err = heading_frame_xy(heading, com - self.ref_com[step])
+            err_vel = heading_frame_xy(heading, com_vel - self.ref_com_vel[step])
+            fix = config.balance_gain * err + config.balance_damping * err_vel
+            targets[_ANKLE_PITCH] += fix[0]
+            targets[_ANKLE_ROLL] -= fix[1]
+        if config.gravity_compensation:
+            tau = data.qfrc_bias[scene.joint_dof[_UPPER]]
+            targets[_UPPER] += np.clip(tau, -scene.effort_limit[_UPPER], scene.effort_limit[_UPPER]) / scene.kp[_UPPER]
+        self._action, self._targets = scene.targets_to_action(targets), targets
+        return self._action
+
+    def joint_targets(self, action: np.ndarray) -> np.ndarray:
+        # The targets this policy just computed, exactly (not round-tripped through the action scale).
+        if self._action is not None and np.array_equal(action, self._action):
+            return self._targets
+        return self.scene.action_to_targets(action)
+
+
+class ActionReplay:
+    """Open-loop replay of recorded actions as a Policy, mapped to targets like the policy that made them."""
+
+    def __init__(self, scene: G1Scene, actions: np.ndarray, policy: Policy | None = None):
+        if actions is None or actions.ndim != 2 or actions.shape[1] != robot.NUM_JOINTS:
+            raise InputError(f"actions must have shape (T, {robot.NUM_JOINTS}), got {np.shape(actions)}")
+        if not np.isfinite(actions).all():
+            raise InputError("actions contain NaN or infinite values")
+        self.scene, self.actions, self.policy = scene, actions, policy
+        self.max_steps = len(actions)
+
+    def reset(self, reference: RobotMotion) -> None:
+        """Nothing to reset: the actions are fixed."""
+
+    def act(self, model: mujoco.MjModel, data: mujoco.MjData, step: int) -> np.ndarray:
+        return self.actions[step].astype(np.float64)
+
+    def joint_targets(self, action: np.ndarray) -> np.ndarray:
+        return self.policy.joint_targets(action) if self.policy is not None else self.scene.action_to_targets(action)
+
+
+def controller_for(
+    scene: G1Scene, config: RolloutConfig, policy: Policy | None = None, actions: np.ndarray | None = None
+) -> Policy:
+    """The Policy that drives a rollout of `config.mode`: the given policy, an action replay or the PD baseline."""
+    if config.mode == "policy":
+        if policy is None:
+            raise InputError("mode 'policy' needs a policy")
+        return policy
+    if config.mode == "actions":
+        return ActionReplay(scene, actions, policy)
+    if config.mode == "pd":
+        return ReferencePD(scene, config)
+    raise InputError(f"unknown rollout mode {config.mode!r}")
+
+
 def run_rollout(
     scene: G1Scene,
     reference: RobotMotion,
@@ -339,24 +427,16 @@ def run_rollout(
     actions: np.ndarray | None = None,
     extra_settings: dict[str, Any] | None = None,
 ) -> Rollout:
-    """Drive the G1 along `reference` for its length at 50 Hz and record the rollout (see Rollout)."""
+    """Drive the G1 along `reference` for its length at 50 Hz with the Policy of `config.mode` and record the
+    rollout (see Rollout)."""
     model = scene.model
     if abs(reference.fps * scene.dt - 1.0) > 1e-6:
         raise InputError(f"reference is at {reference.fps:g} fps; the policy runs at {1 / scene.dt:g} Hz")
-    if config.mode == "policy" and policy is None:
-        raise InputError("mode 'policy' needs a policy")
-    if config.mode == "actions":
-        if actions is None or actions.ndim != 2 or actions.shape[1] != robot.NUM_JOINTS:
-            raise InputError(f"actions must have shape (T, {robot.NUM_JOINTS}), got {np.shape(actions)}")
-        if not np.isfinite(actions).all():
-            raise InputError("actions contain NaN or infinite values")
-    if config.mode not in ("policy", "actions", "pd"):
-        raise InputError(f"unknown rollout mode {config.mode!r}")
-    t_len = reference.num_frames if config.mode != "actions" else min(reference.num_frames, len(actions))
+    driver = controller_for(scene, config, policy, actions)
+    t_len = min(reference.num_frames, getattr(driver, "max_steps", reference.num_frames))
     data = mujoco.MjData(model)
     init_state(scene, data, reference)
-    if policy is not None and config.mode == "policy":
-        policy.reset(reference)
+    driver.reset(reference)
     table = foot_pair_table(scene)
     push_body = int(scene.body_ids[robot.BODY_INDEX[config.push.body]]) if config.push else -1
     nj, dec = robot.NUM_JOINTS, scene.decimation
@@ -366,12 +446,6 @@ def run_rollout(
         "power": np.zeros(t_len), "foot_forces": np.zeros((t_len, 2, 3)), "body_pos_w": np.zeros((t_len, 30, 3)),
         "body_quat_w": np.zeros((t_len, 30, 4)), "com": np.zeros((t_len, 3)),
     }  # fmt: skip
-    ref_targets = reference.joint_pos.astype(np.float64)
-    balance = config.mode == "pd" and (config.balance_gain != 0.0 or config.balance_damping != 0.0)
-    if balance:
-        ref_com = reference_com(scene, reference)
-        ref_com_vel = np.gradient(ref_com, scene.dt, axis=0) if t_len > 1 else np.zeros_like(ref_com)
-        prev_com = data.subtree_com[scene.root_body].copy()
     act_of_joint = scene.joint_actuator
     for t in tqdm(range(t_len), desc=f"replay ({config.mode})", unit="step", disable=not config.progress):
         rec["qpos"][t] = data.qpos[scene.qpos_adr]
@@ -379,31 +453,8 @@ def run_rollout(
         rec["body_pos_w"][t] = data.xpos[scene.body_ids]
         rec["body_quat_w"][t] = data.xquat[scene.body_ids]
         rec["com"][t] = data.subtree_com[scene.root_body]
-        if config.mode == "policy":
-            action = np.asarray(policy.act(model, data, t), dtype=np.float64).reshape(nj)
-            targets = np.asarray(policy.joint_targets(action), dtype=np.float64).reshape(nj)
-        elif config.mode == "actions":
-            action = actions[t].astype(np.float64)
-            targets = policy.joint_targets(action) if policy is not None else scene.action_to_targets(action)
-        else:
-            # The baseline commands the pose the step should reach: the reference's next frame.
-            targets = ref_targets[min(t + 1, reference.num_frames - 1)].copy()
-            if balance:
-                com = data.subtree_com[scene.root_body]
-                com_vel = (com - prev_com) / scene.dt if t > 0 else ref_com_vel[0]
-                prev_com = com.copy()
-                heading = reference.body_quat_w[t, 0]
-                err = heading_frame_xy(heading, com - ref_com[t])
-                err_vel = heading_frame_xy(heading, com_vel - ref_com_vel[t])
-                fix = config.balance_gain * err + config.balance_damping * err_vel
-                targets[_ANKLE_PITCH] += fix[0]
-                targets[_ANKLE_ROLL] -= fix[1]
-            if config.gravity_compensation:
-                tau = data.qfrc_bias[scene.joint_dof[_UPPER]]
-                targets[_UPPER] += (
-                    np.clip(tau, -scene.effort_limit[_UPPER], scene.effort_limit[_UPPER]) / scene.kp[_UPPER]
-                )
-            action = scene.targets_to_action(targets)
+        action = np.asarray(driver.act(model, data, t), dtype=np.float64).reshape(nj)
+        targets = np.asarray(driver.joint_targets(action), dtype=np.float64).reshape(nj)
         rec["actions"][t], rec["ctrl"][t] = action, targets
         scene.set_joint_targets(data, targets)
         if config.push is not None:
@@ -422,6 +473,7 @@ def run_rollout(
             raise InputError(f"simulation diverged at step {t} (non-finite state); check the reference and actions")
     for k in ("torque", "power", "foot_forces"):
         rec[k] /= dec
+    balance = isinstance(driver, ReferencePD) and driver.balance
     settings = {
         "mode": config.mode, "seed": config.seed, "model_hash": model_hash(model),
         "timestep": float(model.opt.timestep), "decimation": dec, "policy_hz": 1.0 / scene.dt,

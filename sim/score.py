@@ -7,21 +7,21 @@ import argparse
 import json
 from pathlib import Path
 
-from generator.errors import InputError, atomic_path, cli_entry
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 from sim.rollout import load_rollout
 from sim.scene import build_scene
 from sim.scores import ScoreConfig, score_rollout
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m sim.score", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     p.add_argument("rollout", help="rollout .npz written by sim.replay")
     p.add_argument("-o", "--out", default=None, help="scores .json (default: print to stdout)")
     p.add_argument("--preset", default="default", help="score thresholds: default or strict")
     p.add_argument("--no-feasibility", action="store_true", help="skip the reference's mj_inverse feasibility")
-    p.add_argument("--seed", type=int, default=0, help="seed (scores are deterministic; recorded for symmetry)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed (scores are deterministic; recorded for symmetry)")
     return p
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.spatial import ConvexHull, QhullError
 
-from generator.errors import InputError
+from generator.motion.errors import InputError
+from generator.motion.plausibility import jerk
 from retarget import robot
 from retarget.robot_motion import RobotMotion, kinematic_foot_contacts
 from sim.rollout import Rollout, reference_qvel
@@ -74,10 +75,6 @@ def support_margin(points_xy: np.ndarray, com_xy: np.ndarray) -> float:
     dist = np.linalg.norm(a + u[:, None] * ab - com_xy, axis=1).min()
     inside = hull is not None and (hull.equations[:, :2] @ com_xy + hull.equations[:, 2]).max() <= 0.0
     return float(dist if inside else -dist)
-
-
-def _jerk(x: np.ndarray, dt: float) -> np.ndarray:
-    return np.diff(x, n=3, axis=0) / dt**3 if len(x) > 3 else np.zeros((0,) + x.shape[1:])
 
 
 @dataclass
@@ -234,15 +231,9 @@ def first_fall(scene: G1Scene, rollout: Rollout, geo: FrameGeometry, config: Sco
     return min(candidates) if candidates else None
 
 
-def score_rollout(
-    scene: G1Scene, rollout: Rollout, config: ScoreConfig = ScoreConfig(), feasibility: bool = True
-) -> dict:
-    """All scores of a rollout as a JSON-ready dict (with the settings used)."""
-    ref = rollout.reference
-    t_len, dt = rollout.num_frames, 1.0 / rollout.fps
-    geo = frame_geometry(scene, rollout.qpos, config)
-
-    # --- foot contact
+def foot_contact_scores(rollout: Rollout, geo: FrameGeometry, config: ScoreConfig) -> dict:
+    """Force-based contacts: share per foot, sliding while held, penetration, agreement with the reference."""
+    ref, dt = rollout.reference, 1.0 / rollout.fps
     in_contact = rollout.foot_forces[:, :, 2] > config.contact_force_n  # (T, 2)
     feet = rollout.body_pos_w[:, FOOT_BODY_IDX]  # (T, 2, 3)
     speed = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1) / dt  # (T-1, 2)
@@ -253,7 +244,7 @@ def score_rollout(
     )
     ref_labels = np.asarray(ref_labels, dtype=bool)
     flight = ~in_contact.any(axis=1)
-    foot_contact = {
+    return {
         "contact_share": [round(float(x), 4) for x in in_contact.mean(axis=0)],
         "slide_speed_mps": _stats(slide),
         "slide_distance_m": round(float(slide.sum() * dt), 4),
@@ -265,11 +256,14 @@ def score_rollout(
         "reference_flight_frames": int((~ref_labels.any(axis=1)).sum()),
     }  # fmt: skip
 
-    # --- balance
+
+def balance_scores(scene: G1Scene, rollout: Rollout, geo: FrameGeometry, config: ScoreConfig) -> dict:
+    """The first fall (relative to the reference), torso tilt and the CoM's margin inside the support polygon."""
+    dt = 1.0 / rollout.fps
     fall = first_fall(scene, rollout, geo, config)
     margins = np.array([support_margin(p, c[:2]) for p, c in zip(geo.foot_points, geo.com)])
     supported = np.isfinite(margins)
-    balance = {
+    return {
         "fell": fall is not None,
         "fall_frame": fall[0] if fall else None,
         "fall_time_s": round(fall[0] * dt, 3) if fall else None,
@@ -282,12 +276,20 @@ def score_rollout(
         "frames_with_support": int(supported.sum()),
     }  # fmt: skip
 
-    # --- tracking (PHC)
-    err = np.linalg.norm(rollout.body_pos_w - ref.body_pos_w, axis=-1)  # (T, B)
+
+def body_errors(rollout: Rollout) -> np.ndarray:
+    """(T, B) world distance of every body from its reference."""
+    return np.linalg.norm(rollout.body_pos_w - rollout.reference.body_pos_w, axis=-1)
+
+
+def tracking_scores(rollout: Rollout, config: ScoreConfig) -> dict:
+    """PHC tracking: global and root-relative body errors, joint RMSE, success (no frame beyond the threshold)."""
+    ref = rollout.reference
+    err = body_errors(rollout)
     rel = (rollout.body_pos_w - rollout.body_pos_w[:, :1]) - (ref.body_pos_w - ref.body_pos_w[:, :1])
     frame_err = err.mean(axis=1)
     fail = np.flatnonzero(frame_err > config.fail_body_error_m)
-    tracking = {
+    return {
         "g_mpjpe_mm": round(float(err.mean() * 1000), 2),
         "mpjpe_mm": round(float(np.linalg.norm(rel, axis=-1).mean() * 1000), 2),
         "frame_error_m": _stats(frame_err),
@@ -297,11 +299,14 @@ def score_rollout(
         "fail_frame": int(fail[0]) if fail.size else None,
     }  # fmt: skip
 
-    # --- effort
+
+def effort_scores(scene: G1Scene, rollout: Rollout, config: ScoreConfig) -> dict:
+    """Torques, power, energy and actuator saturation."""
+    dt = 1.0 / rollout.fps
     limit = scene.effort_limit
     saturated = rollout.torque_peak >= config.saturation_fraction * limit
     per_joint_sat = saturated.mean(axis=0)
-    effort = {
+    return {
         "torque_abs_nm": _stats(np.abs(rollout.torque), digits=3),
         "torque_rms_nm": round(float(np.sqrt((rollout.torque**2).mean())), 3),
         "peak_torque_over_limit": round(float((rollout.torque_peak / limit).max()), 4),
@@ -311,35 +316,54 @@ def score_rollout(
         "most_saturated_joint": robot.JOINT_NAMES[int(per_joint_sat.argmax())] if saturated.any() else None,
     }  # fmt: skip
 
-    # --- smoothness
+
+def smoothness_scores(rollout: Rollout) -> dict:
+    """Action rate and joint / body jerk, beside the reference's jerk."""
+    ref, t_len, dt = rollout.reference, rollout.num_frames, 1.0 / rollout.fps
     action_rate = np.sum(np.diff(rollout.actions, axis=0) ** 2, axis=1) if t_len > 1 else np.zeros(0)
-    smooth = {
+    return {
         "action_rate_l2": _stats(action_rate, digits=4),
-        "joint_jerk_rad_s3": round(float(np.abs(_jerk(rollout.qpos[:, 7:], dt)).mean()), 2) if t_len > 3 else None,
-        "reference_joint_jerk_rad_s3": round(float(np.abs(_jerk(ref.joint_pos, dt)).mean()), 2) if t_len > 3 else None,
-        "body_jerk_m_s3": round(float(np.linalg.norm(_jerk(rollout.body_pos_w, dt), axis=-1).mean()), 2)
+        "joint_jerk_rad_s3": round(float(np.abs(jerk(rollout.qpos[:, 7:], dt)).mean()), 2) if t_len > 3 else None,
+        "reference_joint_jerk_rad_s3": round(float(np.abs(jerk(ref.joint_pos, dt)).mean()), 2) if t_len > 3 else None,
+        "body_jerk_m_s3": round(float(np.linalg.norm(jerk(rollout.body_pos_w, dt), axis=-1).mean()), 2)
         if t_len > 3 else None,
-        "reference_body_jerk_m_s3": round(float(np.linalg.norm(_jerk(ref.body_pos_w, dt), axis=-1).mean()), 2)
+        "reference_body_jerk_m_s3": round(float(np.linalg.norm(jerk(ref.body_pos_w, dt), axis=-1).mean()), 2)
         if t_len > 3 else None,
     }  # fmt: skip
 
-    scores = {
-        "foot_contact": foot_contact, "balance": balance, "tracking": tracking, "effort": effort,
-        "smoothness": smooth,
-    }  # fmt: skip
-    if feasibility:
-        scores["reference_feasibility"] = reference_feasibility(scene, ref)
+
+def summary_scores(rollout: Rollout, scores: dict, mean_body_error_m: float) -> dict:
+    """The headline figures and the documented physical cost that best-of-K ranks by."""
+    t_len, dt = rollout.num_frames, 1.0 / rollout.fps
+    balance, tracking, foot_contact = scores["balance"], scores["tracking"], scores["foot_contact"]
     duration = t_len * dt
     cost = (
-        10.0 * balance["fell"] + 2.0 * (not tracking["success"]) + float(err.mean())
+        10.0 * balance["fell"] + 2.0 * (not tracking["success"]) + mean_body_error_m
         + foot_contact["slide_distance_m"] / max(duration, dt)
     )  # fmt: skip
-    scores["summary"] = {
+    return {
         "frames": t_len, "duration_s": round(duration, 3), "fell": balance["fell"], "success": tracking["success"],
         "g_mpjpe_mm": tracking["g_mpjpe_mm"], "slide_distance_m": foot_contact["slide_distance_m"],
         "physical_cost": round(cost, 4),
         "physical_cost_formula": "10*fell + 2*(not success) + mean body error (m) + slide distance per second (m/s)",
     }  # fmt: skip
+
+
+def score_rollout(
+    scene: G1Scene, rollout: Rollout, config: ScoreConfig = ScoreConfig(), feasibility: bool = True
+) -> dict:
+    """All scores of a rollout as a JSON-ready dict (with the settings used), one group per function above."""
+    geo = frame_geometry(scene, rollout.qpos, config)
+    scores = {
+        "foot_contact": foot_contact_scores(rollout, geo, config),
+        "balance": balance_scores(scene, rollout, geo, config),
+        "tracking": tracking_scores(rollout, config),
+        "effort": effort_scores(scene, rollout, config),
+        "smoothness": smoothness_scores(rollout),
+    }
+    if feasibility:
+        scores["reference_feasibility"] = reference_feasibility(scene, rollout.reference)
+    scores["summary"] = summary_scores(rollout, scores, float(body_errors(rollout).mean()))
     scores["settings"] = {
         "score_config": asdict(config), "model_hash": model_hash(scene.model), "rollout": rollout.settings,
         "weight_n": round(scene.weight, 3),

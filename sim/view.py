@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from generator.errors import InputError, atomic_path, cli_entry
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 from retarget import robot
+from retarget.preview import make_renderer
 from sim.rollout import Rollout, load_rollout
 from sim.scene import G1Scene, build_scene
 
@@ -122,7 +123,7 @@ def render_video(
     lines = overlay_lines(scores)
     # Software GL (llvmpipe, no GPU) spends ~90% of a frame on shadows, reflections and multisampling: drop them.
     model.vis.quality.offsamples = 0
-    renderer = mujoco.Renderer(model, height, width)
+    renderer = make_renderer(model, height, width)  # picks the offscreen GL backend at call time
     try:
         with atomic_path(path, suffix=".mp4") as tmp:
             writer = imageio.get_writer(tmp, fps=rollout.fps / stride, codec="libx264", quality=7, macro_block_size=8)
@@ -180,7 +181,7 @@ def load_scores_beside(rollout_path: Path) -> dict | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = CliParser(
         prog="python -m sim.view", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     p.add_argument("rollout", help="rollout .npz written by sim.replay")
@@ -195,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=480, help="video height in pixels")
     p.add_argument("--stride", type=int, default=1, help="render every stride-th frame")
     p.add_argument("--no-ghost", action="store_true", help="hide the translucent reference")
-    p.add_argument("--seed", type=int, default=0, help="seed (rendering is deterministic; recorded for symmetry)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed (rendering is deterministic; recorded for symmetry)")
     return p
 
 

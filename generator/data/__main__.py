@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from generator.errors import InputError, cli_entry
+from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 _FMT = argparse.ArgumentDefaultsHelpFormatter
 
@@ -35,21 +35,14 @@ def _positive(name: str):
     return parse
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad arguments as one `error:` line and exit status 2 (no usage dump)."""
-
-    def error(self, message: str):
-        raise InputError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m generator.data", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = CliParser(prog="python -m generator.data", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=CliParser)
 
     b = sub.add_parser("build", help="build a procedural dataset in the HumanML3D-272 layout", formatter_class=_FMT)
     b.add_argument("--out", type=Path, required=True, help="output directory (built as OUT.partial, then renamed)")
     b.add_argument("--num", type=_positive("--num"), default=20000, help="number of clips")
-    b.add_argument("--seed", type=int, default=0, help="dataset seed (clip i uses a seed derived from (seed, i))")
+    b.add_argument("--seed", type=seed_arg, default=0, help="dataset seed (clip i uses a seed derived from (seed, i))")
     b.add_argument("--workers", type=_positive("--workers"), default=os.cpu_count() or 1, help="worker processes")
     b.add_argument("--human", action="store_true", help="also write human motion files to OUT/human/<id>.npz")
     b.add_argument("--min-seconds", type=float, default=2.0, help="shortest clip")
@@ -60,12 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", type=Path, help="dataset directory in the HumanML3D-272 layout")
     s.add_argument("--num", type=_positive("--num"), default=1000, help="at most this many clips (evenly spread)")
     s.add_argument("--split", default="all", help="split to measure (train, val, test or all)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the clip subset when --num is below the total")
+    s.add_argument("--seed", type=seed_arg, default=0, help="seed of the clip subset when --num is below the total")
     s.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
 
     g = sub.add_parser("gallery", help="render one mp4 per motion primitive", formatter_class=_FMT)
     g.add_argument("--out", type=Path, required=True, help="output directory for the videos")
-    g.add_argument("--seed", type=int, default=0, help="seed of the clips")
+    g.add_argument("--seed", type=seed_arg, default=0, help="seed of the clips")
     g.add_argument("--stride", type=_positive("--stride"), default=1, help="render every n-th frame")
 
     a = sub.add_parser("amass", help="convert AMASS .npz sequences to 272-D features", formatter_class=_FMT)
@@ -75,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--gender", default="neutral", help="body model gender; 'auto' = the sequence's own")
     a.add_argument("--mirror", action="store_true", help="also write the mirrored copy M_<name>.npy")
     a.add_argument("--human", action="store_true", help="also write human motion files OUT/human/<name>.npz")
-    a.add_argument("--seed", type=int, default=0, help="unused by the (deterministic) conversion; kept for uniformity")
+    a.add_argument(
+        "--seed", type=seed_arg, default=0, help="unused by the (deterministic) conversion; kept for uniformity"
+    )
     return p
 
 

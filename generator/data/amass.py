@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from generator.errors import InputError, read_npz
-from generator.motion_file import HumanMotion
-from generator.repr272 import mirror_motion
-from generator.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from generator.skeleton import NUM_JOINTS
+from generator.motion.errors import InputError, input_file, read_npz
+from generator.motion.file import HumanMotion
+from generator.motion.repr272 import mirror_motion
+from generator.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from generator.motion.skeleton import NUM_JOINTS
 
 FPS = 30
 ZUP_TO_YUP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -153,10 +153,9 @@ class BodyModel:
     def _read(path: Path) -> dict:
         try:
             if path.suffix == ".npz":
-                with np.load(path, allow_pickle=True) as d:
-                    return {k: d[k] for k in d.files}
-            with open(path, "rb") as f:
-                return dict(pickle.load(f, encoding="latin1"))
+                return read_npz(path, (), "SMPL model")
+            with open(input_file(path, "SMPL model"), "rb") as f:
+                return dict(_ArraysOnlyUnpickler(f, encoding="latin1").load())
         except ModuleNotFoundError as e:
             raise InputError(
                 f"{path}: the pickle needs module '{e.name}' (original SMPL files hold chumpy arrays: convert them to "
@@ -222,3 +221,22 @@ def find_sequences(path: str | Path) -> list[Path]:
     if path.is_dir():
         return sorted(p for p in path.rglob("*.npz") if p.name != "shape.npz")
     raise InputError(f"{path}: no such AMASS file or folder")
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles only what SMPL model files hold: numpy arrays and dtypes, scipy sparse matrices and plain Python
+    containers. Any other global (a function to call, a class to build) is refused, so no code runs from the file."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"), ("scipy.sparse.csc", "csc_matrix"), ("scipy.sparse._csc", "csc_matrix"),
+        ("scipy.sparse.csr", "csr_matrix"), ("scipy.sparse._csr", "csr_matrix"),
+    }  # fmt: skip
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        if module.startswith("chumpy"):
+            raise ModuleNotFoundError(f"no module named {module!r}", name=module)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} (only arrays are read from model files)")

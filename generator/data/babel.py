@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import InputError
+from generator.motion.errors import InputError
 
 FPS = 30
 _EPS = 1e-6  # seconds; absorbs float noise in start_t / end_t written from frame indices

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from generator.data.layout import FPS, Caption, HumanML3D272
-from generator.errors import InputError
+from generator.motion.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from generator.motion_file import HumanMotion
+from generator.motion.file import HumanMotion
 
 
 def clip_to_motion(clip) -> HumanMotion:
@@ -19,8 +19,8 @@ def clip_to_motion(clip) -> HumanMotion:
 
 def render_gallery(out: str | Path, seed: int = 0, stride: int = 1) -> list[Path]:
     """Render `out/<primitive>.mp4` for every primitive of the library; returns the written paths."""
+    from generator.motion.render import render_motion
     from generator.procedural import PRIMITIVES, generate_primitive_clip
-    from generator.render import render_motion
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ DIR/texts/<id>.txt            one caption per line: `caption#word/POS tokens#sta
 DIR/split/{train,val,test}.txt   ids, one per line (DIR/{train,val,test}.txt is read as well)
 DIR/mean_std/{Mean,Std}.npy   (272,) statistics of the train split
 DIR/frame_labels/<id>.json    optional, BABEL-style segments + per-frame labels (see generator.data.babel)
-DIR/human/<id>.npz            optional human motion files (generator.motion_file)
+DIR/human/<id>.npz            optional human motion files (generator.motion.file)
 DIR/meta.json                 optional, how the directory was made
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from generator import repr272
-from generator.errors import InputError
+from generator.motion import repr272
+from generator.motion.errors import InputError
 
 FPS = 30
 SPLITS = ("train", "val", "test")
@@ -81,9 +81,15 @@ def parse_caption_line(line: str) -> Caption | None:
 
 
 def read_captions(path: str | Path) -> list[Caption]:
-    """All captions of one texts/<id>.txt file (blank lines skipped)."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return [c for c in (parse_caption_line(line) for line in f) if c is not None]
+    """All captions of one texts/<id>.txt file (blank lines skipped); InputError when the file is not text."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: captions are not UTF-8 text (byte {e.start})") from None
+    if "\x00" in text:
+        raise InputError(f"{path}: captions contain NUL bytes (a binary file, not text)")
+    return [c for c in (parse_caption_line(line) for line in text.splitlines(keepends=True)) if c is not None]
 
 
 def read_split(root: Path, split: str) -> list[str] | None:
@@ -150,7 +156,14 @@ class HumanML3D272:
             raise InputError(f"{path}: not a readable .npy file ({e})") from None
         if arr.ndim != 2 or arr.shape[1] != repr272.DIM or arr.shape[0] < 1:
             raise InputError(f"{path}: shape {arr.shape}, expected (T, {repr272.DIM})")
-        return arr if mmap else np.asarray(arr, dtype=np.float32)
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise InputError(f"{path}: dtype {arr.dtype}, expected floating-point features")
+        if mmap:
+            return arr
+        arr = np.asarray(arr, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise InputError(f"{path}: contains NaN or infinite values")
+        return arr
 
     def num_frames(self, clip_id: str) -> int:
         """Frame count read from the .npy header only."""

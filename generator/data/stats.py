@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from generator import repr272
 from generator.data import layout
 from generator.data.layout import HumanML3D272
-from generator.errors import InputError
+from generator.motion import repr272
+from generator.motion.errors import InputError
 
 # Targets of the procedural library (per clip ratios are over frames).
 TARGETS = {
@@ -54,8 +54,8 @@ def _summary(values: list[float]) -> dict:
 
 def plausibility_figures(data: HumanML3D272, ids: list[str]) -> dict:
     """Per-clip plausibility measures summarised over `ids` (mean / 95th percentile / max)."""
-    from generator import plausibility as P
-    from generator.motion_file import load_motion
+    from generator.motion import plausibility as P
+    from generator.motion.file import load_motion
 
     per: dict[str, list[float]] = {}
     for cid in tqdm(ids, desc="plausibility", unit="clip", disable=None):

@@ -19,14 +19,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from generator import repr272
 from generator.data import layout
 from generator.data.babel import Segment, make_entry
 from generator.data.tokens import tokenize
-from generator.errors import InputError, atomic_path
-from generator.motion_file import HumanMotion
+from generator.motion import repr272
+from generator.motion.errors import InputError, atomic_path
+from generator.motion.file import HumanMotion
 
 MAX_CLIPS = 10_000_000
+
+PARTIAL_MARKER = ".partial-build"  # marks OUT.partial as ours: only such a folder is ever deleted
 
 
 @dataclass(frozen=True)
@@ -222,8 +224,11 @@ def build_dataset(out: str | Path, cfg: BuildConfig, overwrite: bool = False, pr
         raise InputError(f"{out}: exists and is not a directory")
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
+        if not (partial / PARTIAL_MARKER).is_file():
+            raise InputError(f"{partial}: exists and is not an interrupted build of this command; move it away")
         shutil.rmtree(partial)  # a stale, interrupted build of ours
     partial.mkdir(parents=True)
+    (partial / PARTIAL_MARKER).write_text("an unfinished generator.data build; the next build replaces it\n")
 
     split_of = {}
     splits = assign_splits(cfg.num, cfg.seed, cfg.splits)
@@ -293,6 +298,7 @@ def build_dataset(out: str | Path, cfg: BuildConfig, overwrite: bool = False, pr
         "stats_from": "train",
     }
     save_text(partial / layout.META_FILE, json.dumps(meta, indent=2) + "\n")
+    (partial / PARTIAL_MARKER).unlink()
     if out.exists():
         old = out.with_name(out.name + f".old-{os.getpid()}")
         out.rename(old)

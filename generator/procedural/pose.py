@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from generator.kinematics import forward_kinematics
+from generator.motion.kinematics import forward_kinematics
+from generator.motion.skeleton import bone_offsets
 from generator.procedural.ik import aa_to_matrix, normalize, rot_x, rot_y, two_bone_ik
 from generator.procedural.track import STAND_HEIGHT, Track
-from generator.skeleton import bone_offsets
 
 OFFSETS = bone_offsets()
 LEG = ((1, 4, 7, 10), (2, 5, 8, 11))  # hip, knee, ankle, toe

@@ -11,8 +11,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from generator.motion.skeleton import REST_POSE
 from generator.procedural.ik import normalize, rot_y
-from generator.skeleton import REST_POSE
 
 FPS = 30
 STAND_HEIGHT = 0.912  # pelvis height of the relaxed stance (rest legs are straight at 0.92)

@@ -1,0 +1,1 @@
+"""Training the autoencoder and the generator (optionally with ATM alignment)."""

@@ -1,0 +1,201 @@
+"""Training the masked autoregressive generator on autoencoder latents (optionally with ATM)."""
+
+from __future__ import annotations
+
+import copy
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from generator.data.dataset import MotionTextDataset
+from generator.model.checkpoint import load_autoencoder, load_train_state, save_checkpoint, save_train_state
+from generator.model.config import GenConfig, from_dict, get_preset, to_dict
+from generator.model.text_encoders import DiskTextCache, get_text_encoder
+from generator.model.transformer import MoLingo
+from generator.motion import repr272
+from generator.motion.errors import InputError
+from generator.sampling.sampler import NULL_PROMPT
+from generator.training.arguments import apply_overrides
+from generator.training.atm import molingo_atm_step
+from generator.training.scaffold import loss_summary, lr_factor, rng_state, set_rng_state
+
+
+def encode_dataset(
+    ae, data: str | Path, device: torch.device, progress: bool = True
+) -> list[tuple[torch.Tensor, list]]:
+    """[(latents (L, d) on the CPU, [(caption, latent start, latent end)])] per training clip.
+
+    Entries (whole-clip captions and sub-clip captions) come from generator.data.dataset; each clip is encoded
+    once, whole, and a sub-clip caption indexes the latents of its frame range.
+    """
+    from tqdm import tqdm
+
+    s = ae.down
+    ds = MotionTextDataset(data, "train", max_length=10**9, min_length=s, unit_length=s, with_labels=False)
+    spans: dict[str, list] = {}
+    for e in ds.entries:
+        if (e.end - e.start) // s >= 1:
+            spans.setdefault(e.clip_id, []).extend((c.text, e.start // s, e.end // s) for c in e.captions)
+    out = []
+    ae = copy.deepcopy(ae).to(device)
+    with torch.no_grad():
+        for cid, caps in tqdm(sorted(spans.items()), desc="encoding motions", disable=not progress):
+            feats = ds.layout.motion(cid)
+            t = len(feats) // s * s
+            if not np.isfinite(feats).all():
+                raise InputError(f"{ds.layout.motion_path(cid)}: contains NaN or infinite values")
+            x = repr272.normalize(torch.from_numpy(feats[:t]).to(device), ae.mean, ae.std)
+            lat = ae.encode(x[None])[0].cpu()  # (t / s, d)
+            out.append((lat, [(text, a, min(b, len(lat))) for text, a, b in caps if min(b, len(lat)) > a]))
+    out = [(lat, caps) for lat, caps in out if caps]
+    if not out:
+        raise InputError(f"{data}: no training clip is long enough for the autoencoder's downsampling")
+    return out
+
+
+def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: random.Random):
+    """Standardised latents (B, L, d) zero-padded, padding mask (B, L), and the (possibly null) captions."""
+    chosen, texts = [], []
+    for _ in range(batch):
+        lat, caps = items[rng.randrange(len(items))]
+        text, a, b = caps[rng.randrange(len(caps))]
+        seg = lat[a:b]
+        if len(seg) > max_latents:
+            off = rng.randrange(len(seg) - max_latents + 1)
+            seg = seg[off : off + max_latents]
+        chosen.append(seg)
+        texts.append(NULL_PROMPT if rng.random() < cfg_drop else text)
+    n = max(len(s) for s in chosen)
+    x = chosen[0].new_zeros(batch, n, chosen[0].shape[1])
+    pad = torch.ones(batch, n, dtype=torch.bool, device=x.device)
+    for i, s in enumerate(chosen):
+        x[i, : len(s)] = s
+        pad[i, : len(s)] = False
+    return x, pad, texts
+
+
+def configure(args) -> GenConfig:
+    cfg = apply_overrides(get_preset(args.preset).gen, args, text_encoder=args.text_encoder)
+    if not (0 <= args.atm <= 10):
+        raise InputError(f"--atm must be in [0, 10], got {args.atm}")
+    return cfg.validate()
+
+
+def atm_loss_fn(args, device: torch.device):
+    """The frozen ATM loss for --atm > 0 (None otherwise); the evaluator defaults to the shipped one."""
+    if not args.atm:
+        return None
+    from generator.eval.evaluator import DEFAULT_EVALUATOR, load_evaluator
+    from generator.training.atm import ATMLoss
+
+    path = args.evaluator or DEFAULT_EVALUATOR
+    if not (Path(path) / "evaluator.json").exists():
+        raise InputError(f"--atm needs a trained evaluator; none in {path} (python -m generator.train_evaluator)")
+    return ATMLoss(load_evaluator(path, device=str(device)))
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p, 1.0 - decay)
+    for e, b in zip(ema.buffers(), model.buffers()):
+        e.copy_(b)
+
+
+def train(args, cfg: GenConfig | None = None) -> dict:
+    """Run training; returns {'first_loss', 'last_loss', 'steps'} (flow loss, mean of the first / last 10%) and,
+    with --atm, 'last_atm' (the last step's unweighted ATM loss)."""
+    from torch.utils.tensorboard import SummaryWriter
+    from tqdm import tqdm
+
+    out = Path(args.out)
+    cfg = configure(args) if cfg is None else cfg.validate()
+    rng = random.Random(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed % 2**32)
+    device = torch.device(args.device)
+    ae = load_autoencoder(args.ae).requires_grad_(False)
+    atm = atm_loss_fn(args, device)
+    items = encode_dataset(ae, args.data, device, progress=not args.quiet)
+    all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
+    enc = get_text_encoder(cfg.text_encoder, cfg.max_text_tokens)
+    captions = sorted({text for _, caps in items for text, _, _ in caps} | {NULL_PROMPT})
+    cache = DiskTextCache(out / f"text_cache_{Path(enc.name).name}.safetensors", enc, captions,
+                          show_progress=not args.quiet)  # fmt: skip
+
+    model = MoLingo(cfg, ae.cfg.latent_dim, ae.down, enc.dim)
+    model.latent_mean.copy_(all_lat.mean(0))
+    model.latent_std.copy_(all_lat.std(0).clamp(min=1e-4))
+    items = [(model.standardize(lat), caps) for lat, caps in items]
+    model.to(device)
+    items = [(lat.to(device), caps) for lat, caps in items]
+    ema = copy.deepcopy(model).requires_grad_(False)
+    decay_params = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    other_params = [p for n, p in model.named_parameters() if p.ndim < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay_params, "weight_decay": cfg.weight_decay}, {"params": other_params, "weight_decay": 0.0}],
+        lr=cfg.lr, betas=cfg.betas,
+    )  # fmt: skip
+    start = 0
+    if args.resume:
+        state = load_train_state(out)
+        if {**to_dict(from_dict(GenConfig, state["config"])), "steps": 0} != {**to_dict(cfg), "steps": 0}:
+            raise InputError(f"{out}: the saved run used a different configuration; resume with the same flags")
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        set_rng_state(rng, state["rng"])
+        start = state["step"]
+    writer = SummaryWriter(str(out / "tb"))
+    history: list[float] = []
+    atm_history: list[float] = []
+
+    def checkpoint(step: int) -> None:
+        state = {"config": to_dict(cfg), "model": model.state_dict(), "ema": ema.state_dict(), "step": step}
+        save_train_state(out, {**state, "optimizer": opt.state_dict(), "rng": rng_state(rng)})
+        command = "python -m generator.train " + " ".join(sys.argv[1:])
+        save_checkpoint(
+            out,
+            ae,
+            copy.deepcopy(ema).cpu(),
+            meta={"step": step, "preset": args.preset, "seed": args.seed, "command": command},
+        )
+
+    ae_on_device = copy.deepcopy(ae).to(device) if atm is not None else None
+    model.train()
+    bar = tqdm(range(start, cfg.steps), desc="generator", disable=args.quiet, initial=start, total=cfg.steps)
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * lr_factor(step, cfg.warmup, cfg.steps, cosine=False)
+        x1, pad, texts = sample_batch(items, cfg.batch_size, model.max_latents, cfg.cfg_drop, rng)
+        tokens, text_pad = cache.tokens(texts)
+        x1, pad, tokens, text_pad = x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device)
+        losses = model.loss(x1, pad, tokens, text_pad)
+        if atm is not None:
+            aligned = molingo_atm_step(atm, model, ae_on_device, x1, pad, tokens, text_pad, texts)
+            losses.update(atm_inter=aligned["inter"], atm_intra=aligned["intra"])
+            losses["total"] = losses["total"] + args.atm * aligned["total"]
+            atm_history.append(float(aligned["total"].detach()))
+        opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        ema_update(ema, model, min(cfg.ema, (1 + step) / (10 + step)))  # EMA warm-up for short runs
+        history.append(float(losses["flow"].detach()))
+        for k, v in losses.items():
+            writer.add_scalar(f"gen/{k}", float(v.detach()), step)
+        bar.set_postfix(flow=f"{history[-1]:.4f}")
+        if (step + 1) % args.save_every == 0 and step + 1 < cfg.steps:
+            checkpoint(step + 1)
+    checkpoint(cfg.steps)
+    writer.close()
+    result = loss_summary(history, cfg.steps)
+    if atm_history:
+        result["last_atm"] = atm_history[-1]
+    print(f"generator saved to {out} (flow loss {result['first_loss']:.4f} -> {result['last_loss']:.4f})")
+    return result

@@ -1,0 +1,77 @@
+"""The motion library: interpolation, hard-negative sampling, statistics, loading errors (no simulator needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from controller.builtin_motions import idle, wave
+from controller.config import TRACKED_BODIES
+from controller.frames import quat_apply, quat_apply_inverse, quat_mul, quat_slerp, yaw_quat
+from controller.motion_lib import MotionLib
+from generator.motion.errors import InputError
+from retarget import robot
+
+
+@pytest.fixture(scope="module")
+def lib() -> MotionLib:
+    return MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"], uniform_ratio=0.1)
+
+
+def test_frames_and_interpolation(lib: MotionLib) -> None:
+    w = wave(2.0)
+    idx = [robot.BODY_INDEX[b] for b in TRACKED_BODIES]
+    ids = torch.ones(3, dtype=torch.long)
+    s = lib.state(ids, torch.tensor([0.0, 0.5, 0.51]))
+    np.testing.assert_allclose(s.joint_pos[0].numpy(), w.joint_pos[0], atol=1e-6)
+    np.testing.assert_allclose(s.body_pos_w[1].numpy(), w.body_pos_w[25][idx], atol=1e-6)
+    mid = lib.state(ids[:1], torch.tensor([0.25]))  # halfway between frames 12 and 13 (0.24 s, 0.26 s)
+    np.testing.assert_allclose(mid.joint_pos[0].numpy(), 0.5 * (w.joint_pos[12] + w.joint_pos[13]), atol=1e-5)
+    assert torch.allclose(mid.body_quat_w.norm(dim=-1), torch.ones(1, len(TRACKED_BODIES)), atol=1e-5)
+    late = lib.state(ids[:1], torch.tensor([99.0]))  # clamped to the last frame
+    np.testing.assert_allclose(late.joint_pos[0].numpy(), w.joint_pos[-1], atol=1e-6)
+    assert lib.durations.tolist() == pytest.approx([1.0, 2.0])
+
+
+def test_hard_negative_sampling(lib: MotionLib) -> None:
+    g = torch.Generator().manual_seed(0)
+    ids, times = lib.sample(4000, generator=g)
+    assert abs((ids == 0).float().mean().item() - 0.5) < 0.05  # uniform over motions before any failure
+    assert bool((times <= lib.durations[ids]).all()) and bool((times >= 0).all())
+    # Failures in the second second of the wave motion make that bin dominate.
+    for _ in range(50):
+        lib.record_episodes(torch.tensor([1]), torch.tensor([1.5]), torch.tensor([True]), torch.tensor([False]))
+        lib.update()
+    ids, times = lib.sample(4000, generator=g)
+    hard = ((ids == 1) & (times >= 1.0)).float().mean().item()
+    assert hard > 0.85
+    assert (ids == 0).any()  # the uniform share keeps every motion alive
+    stats = {r["motion"]: r for r in lib.stats()}
+    assert stats["wave"]["failures"] == 50 and stats["wave"]["success_rate"] == 0.0
+    assert stats["wave"]["sampling_prob"] > 0.9
+
+
+def test_frames_helpers() -> None:
+    q = torch.nn.functional.normalize(torch.randn(64, 4, generator=torch.Generator().manual_seed(1)), dim=-1)
+    v = torch.randn(64, 3)
+    assert torch.allclose(quat_apply_inverse(q, quat_apply(q, v)), v, atol=1e-5)
+    yaw = yaw_quat(q)
+    assert torch.allclose(yaw[:, 1:3], torch.zeros(64, 2))
+    # The remaining rotation after removing the heading keeps the x axis in the vertical plane of x.
+    rest = quat_mul(torch.cat([yaw[:, :1], -yaw[:, 1:]], -1), q)
+    x = quat_apply(rest, torch.tensor([1.0, 0.0, 0.0]).expand(64, 3))
+    assert torch.allclose(x[:, 1], torch.zeros(64), atol=1e-5)
+    s = quat_slerp(q[:1], q[1:2], torch.tensor([1.0]))
+    assert torch.allclose(s.abs(), q[1:2].abs(), atol=1e-5)
+
+
+def test_bad_sources(tmp_path) -> None:
+    with pytest.raises(InputError):
+        MotionLib.from_files(tmp_path, TRACKED_BODIES)  # empty directory
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(InputError):
+        MotionLib.from_files(bad, TRACKED_BODIES)
+    with pytest.raises(InputError):
+        MotionLib([idle(0.5)], ("pelvis", "no_such_body"))

@@ -1,0 +1,224 @@
+"""Short training runs on a tiny forward-kinematics dataset (the losses must fall), resume, evaluation, and the
+sampling CLI's outputs and its one-line errors."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from generator.data.writer import write_clip
+from generator.model.config import AEConfig, GenConfig
+from generator.motion import repr272
+from generator.motion.errors import InputError
+from generator.motion.file import load_motion
+from generator.motion.kinematics import forward_kinematics
+from generator.motion.rotations import axis_angle_to_matrix
+
+AE_CFG = AEConfig(kind="sae", width=32, latent_dim=8, down=4, window=32, batch_size=8, steps=40, warmup=5, lr=2e-3)
+GEN_CFG = GenConfig(
+    width=32, depth=2, heads=2, adapter_depth=1, flow_depth=2, flow_width=32, max_frames=120, batch_size=16,
+    steps=40, warmup=5, lr=2e-3,
+)  # fmt: skip
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _clip(kind: str, t: int, rng: np.random.Generator):
+    """A walking or waving clip made by forward kinematics, in the procedural library's clip shape."""
+    ph = np.linspace(0, 2 * np.pi * t / 30 * rng.uniform(0.8, 1.2), t)
+    aa = np.zeros((t, 22, 3))
+    root = np.zeros((t, 3))
+    root[:, 1] = 0.93
+    if kind == "walk":
+        aa[:, 1, 0], aa[:, 2, 0] = 0.5 * np.sin(ph), -0.5 * np.sin(ph)
+        aa[:, 4, 0], aa[:, 5, 0] = 0.4 * (1 + np.sin(ph + 1)), 0.4 * (1 - np.sin(ph + 1))
+        root[:, 2] = np.linspace(0, 1.2 * t / 30, t)
+        captions = ["a person walks forward", "someone walks"]
+    else:
+        aa[:, 17, 2] = 1.2
+        aa[:, 19, 1] = 0.8 * np.sin(3 * ph)
+        captions = ["a person waves the right hand", "someone waves"]
+    aa[:, 0, 1] = rng.uniform(-np.pi, np.pi)
+    rots = axis_angle_to_matrix(aa)
+    return types.SimpleNamespace(
+        joints=forward_kinematics(rots, root), rotations=rots, captions=captions, frame_labels=[kind] * t,
+        segments=[(kind, 0, t)], primitives=[kind], fps=30.0,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    """12 clips in the HumanML3D-272 layout (10 train, 2 test), with captions, frame labels and statistics."""
+    root = tmp_path_factory.mktemp("tiny272")
+    rng = np.random.default_rng(0)
+    ids, feats = [], []
+    for i in range(12):
+        cid = f"{i:06d}"
+        write_clip(root, cid, _clip("walk" if i % 2 == 0 else "wave", int(rng.integers(40, 90)), rng))
+        ids.append(cid)
+        feats.append(np.load(root / "motion_data" / f"{cid}.npy"))
+    (root / "split").mkdir()
+    (root / "split" / "train.txt").write_text("\n".join(ids[:10]) + "\n")
+    (root / "split" / "test.txt").write_text("\n".join(ids[10:]) + "\n")
+    mean, std = repr272.compute_stats(feats[:10])
+    (root / "mean_std").mkdir()
+    np.save(root / "mean_std" / "Mean.npy", mean)
+    np.save(root / "mean_std" / "Std.npy", std)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data, tmp_path_factory):
+    """A tiny SAE and a tiny generator trained for 40 steps each; returns their directories and loss summaries."""
+    from generator import train, train_ae
+
+    out = tmp_path_factory.mktemp("runs")
+    ae_args = train_ae.build_parser().parse_args(
+        ["--data", str(tiny_data), "--out", str(out / "ae"), "--seed", "0", "--quiet"]
+    )
+    ae_result = train_ae.train(ae_args, AE_CFG)
+    gen_args = train.build_parser().parse_args(
+        ["--data", str(tiny_data), "--ae", str(out / "ae"), "--out", str(out / "gen"), "--seed", "0", "--quiet",
+         "--save-every", "20"]
+    )  # fmt: skip
+    gen_result = train.train(gen_args, GEN_CFG)
+    return {"ae": out / "ae", "gen": out / "gen", "ae_result": ae_result, "gen_result": gen_result, "args": gen_args}
+
+
+def test_autoencoder_training_lowers_the_loss_and_resumes(trained, tiny_data, tmp_path):
+    import shutil
+
+    from generator import train_ae
+
+    r = trained["ae_result"]
+    assert r["last_loss"] < 0.7 * r["first_loss"]
+    assert (trained["ae"] / "model.safetensors").exists() and (trained["ae"] / "tb").is_dir()
+    shutil.copytree(trained["ae"], tmp_path / "ae")
+    args = train_ae.build_parser().parse_args(["--data", str(tiny_data), "--out", str(tmp_path / "ae"), "--resume"])
+    args.quiet = True
+    assert train_ae.train(args, AEConfig(**{**AE_CFG.__dict__, "steps": 43}))["steps"] == 43
+    assert torch.load(tmp_path / "ae" / "train_state.pt", weights_only=False)["step"] == 43
+    with pytest.raises(InputError, match="different configuration"):
+        train_ae.train(args, AEConfig(**{**AE_CFG.__dict__, "steps": 50, "latent_dim": 4}))
+
+
+def test_generator_training_lowers_the_loss_and_resumes(trained):
+    from generator import train
+
+    r = trained["gen_result"]
+    assert r["last_loss"] < 0.7 * r["first_loss"]
+    args = trained["args"]
+    args.resume = True
+    more = GenConfig(**{**GEN_CFG.__dict__, "steps": 44})
+    resumed = train.train(args, more)
+    assert resumed["steps"] == 44
+    state = torch.load(trained["gen"] / "train_state.pt", weights_only=False)
+    assert state["step"] == 44 and set(state) >= {"model", "ema", "optimizer", "rng"}
+
+
+def test_generator_fine_tunes_with_the_atm_losses(trained, tiny_data, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from generator import train
+    from generator.eval.evaluator import PRESETS, TMREvaluator, save_evaluator
+
+    torch.manual_seed(0)
+    save_evaluator(TMREvaluator(replace(PRESETS["tiny"], text_dim=384), text_dim=384), tmp_path / "ev")
+    shutil.copytree(trained["gen"], tmp_path / "gen")
+    argv = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "gen"), "--quiet",
+            "--resume", "--atm", "0.01", "--evaluator", str(tmp_path / "ev")]  # fmt: skip
+    steps = torch.load(tmp_path / "gen" / "train_state.pt", weights_only=False)["step"] + 2
+    result = train.train(train.build_parser().parse_args(argv), GenConfig(**{**GEN_CFG.__dict__, "steps": steps}))
+    assert result["steps"] == steps and np.isfinite(result["last_atm"]) and result["last_atm"] >= 0
+    argv[-1] = str(tmp_path / "no_evaluator")
+    with pytest.raises(InputError, match="needs a trained evaluator"):
+        train.train(train.build_parser().parse_args(argv), GenConfig(**{**GEN_CFG.__dict__, "steps": steps + 2}))
+
+
+def test_evaluate_ae_prints_mpjpe(trained, tiny_data, capsys):
+    from generator.evaluate_ae import main
+
+    assert main(["--ckpt", str(trained["ae"]), "--data", str(tiny_data), "--split", "test"]) == 0
+    line = capsys.readouterr().out
+    assert "MPJPE" in line and "ADE" in line and "FDE" in line
+    assert float(line.split("MPJPE")[1].split("mm")[0]) > 0
+    assert "pelvis-aligned" in line and "PA-MPJPE" in line and "global MPJPE" in line
+
+
+def test_procrustes_alignment_removes_rotation_scale_and_shift():
+    from generator.eval.autoencoder import procrustes_align
+    from generator.motion.rotations import axis_angle_to_matrix
+
+    target = torch.randn(5, 22, 3, dtype=torch.float64)
+    rot = torch.as_tensor(axis_angle_to_matrix(np.random.default_rng(0).normal(size=(5, 3))))
+    moved = 1.7 * target @ rot.transpose(1, 2) + torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(procrustes_align(moved, target), target)
+    noisy = target + 0.01 * torch.randn_like(target)
+    assert (procrustes_align(noisy, target) - target).norm(dim=-1).mean() <= (noisy - target).norm(dim=-1).mean()
+
+
+def test_sample_cli_writes_motion_files(trained, tmp_path, capsys):
+    from generator.sample import main
+
+    out = tmp_path / "s"
+    argv = ["a person walks forward", "--ckpt", str(trained["gen"]), "--out", str(out), "--seconds", "2",
+            "--num", "2", "--steps", "4", "--flow-steps", "4", "--no-video", "--seed", "1"]  # fmt: skip
+    assert main(argv) == 0
+    files = sorted(out.glob("*.npz"))
+    assert len(files) == 2 and len(sorted(out.glob("*.bvh"))) == 2
+    motion = load_motion(files[0])
+    assert motion.num_frames == 60 and motion.text == "a person walks forward"
+    assert str(files[0]) in capsys.readouterr().out
+    # same seed, same motion
+    assert main(argv[:4] + [str(tmp_path / "t")] + argv[5:]) == 0
+    assert np.array_equal(load_motion(tmp_path / "t" / files[0].name).features, motion.features)
+    # prefix completion keeps the given frames
+    fast = ["--steps", "4", "--flow-steps", "4", "--no-video", "--no-bvh"]
+    argv = ["keeps walking", "--ckpt", str(trained["gen"]), "--out", str(tmp_path / "p"), "--prefix", str(files[0])]
+    assert main(argv + ["--seconds", "3"] + fast) == 0
+    cont = load_motion(next((tmp_path / "p").glob("*.npz")))
+    assert cont.num_frames == 88  # 3 s = 90 frames, cut to a multiple of the 4x downsampling
+    assert np.abs(cont.joints[:60] - motion.joints[:60]).max() < 0.01
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["", "--seconds", "2"], "prompt is empty"),
+        (["x" * 10_000], "characters"),
+        (["walk", "--seconds", "-1"], "--seconds"),
+        (["walk", "--seconds", "nan"], "--seconds"),
+        (["walk", "--seconds", "1000"], "at most"),
+        (["walk", "--num", "0"], "--num"),
+        (["walk", "--prefix", "/nonexistent/x.npz"], "no such file"),
+    ],
+)
+def test_sample_cli_rejects_bad_input_with_one_line(trained, tmp_path, capsys, argv, message):
+    from generator.sample import main
+
+    assert main(argv + ["--ckpt", str(trained["gen"]), "--out", str(tmp_path / "o"), "--no-video"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and message in err and "\n" not in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_sample_cli_missing_or_corrupt_checkpoint(trained, tmp_path, capsys):
+    import shutil
+
+    from generator.sample import main
+
+    assert main(["walk", "--ckpt", str(tmp_path / "none"), "--no-video"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "python -m generator.train" in err and "\n" not in err
+    broken = tmp_path / "broken"
+    shutil.copytree(trained["gen"], broken)
+    data = (broken / "model.safetensors").read_bytes()
+    (broken / "model.safetensors").write_bytes(data[: len(data) // 2])
+    assert main(["walk", "--ckpt", str(broken), "--no-video"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "corrupt" in err and "\n" not in err
