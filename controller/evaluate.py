@@ -83,7 +83,7 @@ def load_actor(policy: Path):
 
 def group_of(name: str) -> str:
     """The evaluation group of a motion-set clip name (`wave_2` -> in_place), else `other`."""
-    from controller.motion_set import GROUPS
+    from controller.motion_groups import GROUPS
 
     base = name.rsplit("_", 1)[0]
     return next((g for g, names in GROUPS.items() if base in names), "other")
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"{args.out}: is the policy being evaluated; choose another --out")
     load_actor(args.policy)  # fail fast on a bad policy file
     if args.motions is None:
-        from controller.motion_set import EVAL_SEED, build_motion_set
+        from controller.motion_groups import EVAL_SEED, build_motion_set
 
         motions = [str(p) for p in build_motion_set(EVAL_MOTION_DIR, EVAL_SEED, EVAL_PER_PRIMITIVE)]
         description = f"evaluation set {EVAL_MOTION_DIR} ({len(motions)} motions, seed {EVAL_SEED})"

@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from generator.model.checkpoint import DEFAULT_DIR
+from generator.model.checkpoint import DEFAULT_DIR, read_config
 from generator.model.config import FPS
 from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
+from generator.sampling.vocabulary import check_prompt_words
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     p.add_argument("--no-video", action="store_true", help="skip the mp4 preview")
+    p.add_argument("--strict", action="store_true", help="exit 2, not a warning, on words unseen in training")
     p.add_argument("--no-bvh", action="store_true", help="skip the BVH export")
     return p
 
@@ -102,6 +104,9 @@ def run(args) -> list[Path]:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
+    config = read_config(args.ckpt) if Path(args.ckpt, "config.json").is_file() else {}
+    if warning := check_prompt_words(args.prompt, config, args.strict):
+        print(f"warning: {warning}", file=sys.stderr)
     sampler, _ = load_sampler(args.ckpt, args.text_encoder)
     sampler.canonical = not args.raw_prompt
     if sampler.canonical and canonical_prompt(args.prompt) != args.prompt:

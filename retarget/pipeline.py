@@ -23,6 +23,8 @@ from retarget.scaling import Calibration, build_targets, calibrate, estimate_res
 
 MAX_JOINT_ERROR_MM = 150.0  # a clip whose matched joints miss by more than this on average is flagged
 
+FRAME_LABELS = "frame_labels"  # robot-motion extra: (T,) str action label per frame, when the human had them
+
 
 @dataclass(frozen=True)
 class RetargetConfig:
@@ -115,4 +117,7 @@ def retarget_motion(
     robot_motion = RobotMotion.from_qpos(qpos, fps=cfg.fps, source_text=motion.text, foot_contacts=out_contacts)
     if flags:
         robot_motion.extras["retarget_flags"] = np.asarray(flags, dtype=str)
+    if motion.frame_labels is not None:  # the human's per-frame action labels, at the robot's rate
+        labels = postprocess.resample_labels(np.asarray(motion.frame_labels, dtype=str), src_fps, cfg.fps)
+        robot_motion.extras[FRAME_LABELS] = labels[: robot_motion.num_frames]
     return RetargetResult(robot_motion, metrics, calib, flags, stats["iterations"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from retarget.robot_motion import RobotMotion
 from sim.rollout import Rollout, RolloutConfig
 from sim.scene import G1Scene, SceneMismatchError, build_scene, check_policy_matches
 from sim.scores import score_rollout
+from sim.semantics import add_semantics
 
 MAX_TEXT = 300
 MAX_CANDIDATES = 16
@@ -144,6 +146,50 @@ def simulate(scene: G1Scene, robot_motion: RobotMotion, policy_path: Path | None
     return run_rollout(scene, robot_motion, RolloutConfig(mode="pd", seed=seed), extra_settings={"policy_file": None})
 
 
+RANKING = (
+    "semantically correct first (the prompt's actions recognised in order on the robot, sides right), then not "
+    "fallen, then the lowest physical cost (10*fell + 2*(not success) + mean body error + slide per second)"
+)
+
+
+def rank_key(scores: dict) -> tuple:
+    """Sort key of a candidate's scores (smaller is better), as RANKING states."""
+    semantics = scores.get("semantics") or {}
+    return (not semantics.get("correct", False), bool(scores["summary"]["fell"]), scores["summary"]["physical_cost"])
+
+
+def candidate_row(index: int, seed: int, scores: dict, kept: bool) -> dict:
+    """One row of the best-of-K table: the semantic and physical figures the ranking reads."""
+    s, sem = scores["summary"], scores.get("semantics") or {}
+    return {
+        "index": index, "seed": seed, "correct": sem.get("correct"), "in_order": sem.get("robot_in_order"),
+        "sides_correct": sem.get("sides_correct"), "missing": sem.get("missing_actions"),
+        "robot_actions": sem.get("robot_actions"), "fell": s["fell"], "success": s["success"],
+        "g_mpjpe_mm": s["g_mpjpe_mm"], "physical_cost": s["physical_cost"], "kept": kept,
+    }  # fmt: skip
+
+
+def _recognizer():
+    """The shipped robot-side recogniser, or None (semantic scores then left out, said in the report)."""
+    from sim.recognizer import DEFAULT_RECOGNIZER, load_recognizer
+
+    return load_recognizer(DEFAULT_RECOGNIZER) if (DEFAULT_RECOGNIZER / "action_classifier.json").is_file() else None
+
+
+def human_action_labels(human: HumanMotion) -> list[str] | None:
+    """The human motion's per-frame actions: its own labels (procedural), else the shipped human-motion classifier's."""
+    from generator.eval.action_classifier import primary_label
+
+    if human.frame_labels is not None:
+        return [primary_label(str(x)) for x in human.frame_labels]
+    path = Path(__file__).resolve().parents[1] / "generator" / "checkpoints" / "action_classifier"
+    if not (path / "action_classifier.json").is_file():
+        return None
+    from generator.eval.action_classifier import load_classifier
+
+    return load_classifier(path).predict_frames(human.features)
+
+
 def run_demo(
     human_motion: HumanMotion | list[HumanMotion],
     out_dir: str | Path,
@@ -167,24 +213,21 @@ def run_demo(
     # policy_path: a file, None (the shipped policy when it tracks, else PD) or "" (the PD baseline, asked for)
     policy = None if policy_path == "" else Path(policy_path) if policy_path else default_policy()
     scene = build_scene(check=True)
+    recognizer = _recognizer()
     results = []
     for human in humans:
         robot_motion = retarget(human)
         rollout = simulate(scene, robot_motion, policy, seed)
         scores = score_rollout(scene, rollout)
+        if recognizer is not None:
+            add_semantics(scores, rollout, human.text, recognizer, human_action_labels(human))
         results.append((human, robot_motion, rollout, scores))
-    costs = [r[3]["summary"]["physical_cost"] for r in results]
-    best = int(np.argmin(costs))
-    candidates = [
-        {"index": i, "seed": seed + i, "fell": r[3]["summary"]["fell"], "success": r[3]["summary"]["success"],
-         "g_mpjpe_mm": r[3]["summary"]["g_mpjpe_mm"], "physical_cost": r[3]["summary"]["physical_cost"],
-         "kept": i == best}
-        for i, r in enumerate(results)
-    ]  # fmt: skip
+    best = min(range(len(results)), key=lambda i: rank_key(results[i][3]))
+    candidates = [candidate_row(i, seed + i, r[3], i == best) for i, r in enumerate(results)]
     human, robot_motion, rollout, scores = results[best]
     scores["settings"]["demo"] = {
         "text": human.text, "source": source, "policy": str(policy) if policy else "none: reference-PD baseline",
-        "candidates": candidates, "seed": seed,
+        "candidates": candidates, "seed": seed, "ranking": RANKING,
     }  # fmt: skip
     files = {
         "human motion": human.save(out / "human_motion.npz"),
@@ -207,7 +250,7 @@ def run_demo(
     mode = "policy " + policy.name if policy else "reference-PD baseline (no policy checkpoint found)"
     notes = [f"text: {human.text!r}", f"text -> motion: {source or 'given human motion'}", f"robot driven by: {mode}"]
     if len(humans) > 1:
-        notes.append(f"{len(humans)} candidates; kept #{best} with the lowest physical cost")
+        notes.append(f"{len(humans)} candidates; kept #{best} by the ranking: {RANKING}")
     report = write_report(
         out, f"{human.text or 'motion'}: text to G1", scores, videos,
         {k: v.name for k, v in plots.items()}, {k: Path(v).name for k, v in files.items()}, notes,
@@ -230,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="tracking policy (default: the shipped one when it is trained; else the PD baseline)",
     )
+    p.add_argument("--strict", action="store_true", help="exit 2, not a warning, on words unseen in training")
     p.add_argument("--pd", action="store_true", help="drive the robot with the reference-PD baseline, not a policy")
     p.add_argument("--video-stride", type=int, default=2, help="render every N-th 50 Hz frame")
     p.add_argument("--no-video", action="store_true", help="skip the videos (plots and report only)")
@@ -260,6 +304,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
+    ckpt = generator_checkpoint()
+    if args.source != "procedural" and ckpt is not None:
+        from generator.model.checkpoint import read_config
+        from generator.sampling.vocabulary import check_prompt_words
+
+        if warning := check_prompt_words(text, read_config(ckpt), args.strict):
+            print(f"warning: {warning}", file=sys.stderr)
     humans, source = text_to_motions(text, args.num, args.seed, args.source)
     print(f"text -> motion: {source}")
     policy = "" if args.pd else args.policy

@@ -45,8 +45,8 @@ def replay_eval(policy_path: Path, motion_paths: list[Path], seed: int = 0) -> l
 def main(argv: list[str] | None = None) -> int:
     from controller.config import DEFAULT_POLICY
     from controller.evaluate import EVAL_MOTION_DIR, EVAL_PER_PRIMITIVE
+    from controller.motion_groups import EVAL_SEED, build_motion_set
     from controller.motion_lib import motion_paths
-    from controller.motion_set import EVAL_SEED, build_motion_set
 
     ap = CliParser(prog="python -m sim.replay_eval", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip

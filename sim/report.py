@@ -16,6 +16,10 @@ figure { margin: 0; flex: 1 1 520px; max-width: 600px; } figcaption { font-size:
 video, img { max-width: 600px; width: 100%; border: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85em; } td, th { border: 1px solid #ddd; padding: 2px 8px; }
 th { background: #f3f3f3; text-align: left; } .bad { color: #b00; font-weight: bold; } .good { color: #070; }
+.tl { display: flex; width: 100%; max-width: 1200px; height: 1.6em; margin: 2px 0; font-size: 0.75em; }
+.tl div { overflow: hidden; white-space: nowrap; border-right: 1px solid #fff; padding: 0.2em 0.3em;
+  background: #cfe3f7; } .tl div.miss { background: #f7c9c9; } .tl div.fallen { background: #999; color: #fff; }
+.tlrow { display: flex; gap: 0.6em; align-items: center; } .tlrow span { width: 11em; font-size: 0.8em; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 0.75em; max-height: 24em; overflow: auto; }
 """
 
@@ -41,6 +45,53 @@ def _scores_table(scores: dict) -> str:
         )
         parts.append(f"<h3>{html.escape(section)}</h3><table>{rows}</table>")
     return "\n".join(parts)
+
+
+def _label_at(segments: list[dict], t: float) -> str | None:
+    return next((s["action"] for s in segments if s["start_s"] <= t < s["end_s"]), None)
+
+
+def _timelines(semantics: dict) -> str:
+    """Requested actions against recognised ones: one bar per motion (human, robot reference, executed rollout);
+    a robot segment whose action is not the reference's at that time is marked red, a fall grey."""
+    rows = semantics.get("timeline", {})
+    ref = rows.get("reference", [])
+    total = max((s["end_s"] for row in rows.values() for s in row), default=0.0) or 1.0
+    names = {"human": "human motion", "reference": "robot reference", "robot": "executed rollout"}
+    out = []
+    for key in ("human", "reference", "robot"):
+        if key not in rows:
+            continue
+        cells = []
+        for seg in rows[key]:
+            width = 100.0 * (seg["end_s"] - seg["start_s"]) / total
+            mid = 0.5 * (seg["start_s"] + seg["end_s"])
+            cls = "fallen" if seg["action"] == "fallen" else ""
+            if key == "robot" and not cls and _label_at(ref, mid) not in (None, seg["action"]):
+                cls = "miss"
+            title = f"{seg['action']} {seg['start_s']}-{seg['end_s']} s"
+            cells.append(f'<div class="{cls}" style="width:{width:.2f}%" title="{html.escape(title)}">'
+                         f"{html.escape(seg['action'])}</div>")  # fmt: skip
+        out.append(f'<div class="tlrow"><span>{names[key]}</span><div class="tl">{"".join(cells)}</div></div>')
+    requested = ", ".join(semantics.get("requested_actions") or []) or "(none recognised in the prompt)"
+    missing = semantics.get("missing_actions") or []
+    verdict = (
+        '<span class="good">did what the text said</span>'
+        if semantics.get("correct")
+        else ('<span class="bad">did not do what the text said</span>')
+    )
+    sides = "; ".join(
+        f"{s['action']}: asked {s['requested']}, reference {s['reference']}, robot {s['robot']}"
+        for s in semantics.get("sides", [])
+    )
+    return (
+        f"<h2>Did the robot do what the text said?</h2><p>{verdict}. Requested, in order: {html.escape(requested)}; "
+        f"recognised on the robot: {html.escape(', '.join(semantics.get('robot_actions', [])))}"
+        + (f'; <span class="bad">missing: {html.escape(", ".join(missing))}</span>' if missing else "")
+        + (f"; sides: {html.escape(sides)}" if sides else "")
+        + f"; reference action frames also performed: {semantics.get('reference_frames_performed')}.</p>"
+        + "".join(out)
+    )
 
 
 def write_report(
@@ -73,9 +124,14 @@ def write_report(
     note = "".join(f"<li>{html.escape(n)}</li>" for n in notes or [])
     cand = ""
     if candidates:
-        head = "<tr><th>candidate</th><th>seed</th><th>fell</th><th>success</th><th>G-MPJPE (mm)</th><th>cost</th></tr>"
+        head = (
+            "<tr><th>candidate</th><th>seed</th><th>semantically correct</th><th>in order</th><th>sides</th>"
+            "<th>robot actions</th><th>fell</th><th>success</th><th>G-MPJPE (mm)</th><th>cost</th></tr>"
+        )
         rows = "".join(
-            f"<tr><td>{c['index']}{' (kept)' if c.get('kept') else ''}</td><td>{c['seed']}</td><td>{c['fell']}</td>"
+            f"<tr><td>{c['index']}{' (kept)' if c.get('kept') else ''}</td><td>{c['seed']}</td>"
+            f"<td>{c.get('correct')}</td><td>{c.get('in_order')}</td><td>{c.get('sides_correct')}</td>"
+            f"<td>{html.escape(', '.join(c.get('robot_actions') or []))}</td><td>{c['fell']}</td>"
             f"<td>{c['success']}</td><td>{c['g_mpjpe_mm']}</td><td>{c['physical_cost']}</td></tr>"
             for c in candidates
         )
@@ -87,6 +143,7 @@ def write_report(
 <p>Result: {verdict}; G-MPJPE {s.get("g_mpjpe_mm")} mm; foot slide {s.get("slide_distance_m")} m over
 {s.get("duration_s")} s.</p>
 <ul>{note}</ul>
+{_timelines(scores["semantics"]) if "semantics" in scores else "<p>(no action recogniser: no semantic scores)</p>"}
 <h2>Videos</h2><div class="row">{vids}</div>
 <h2>Plots</h2><div class="row">{imgs}</div>
 {cand}

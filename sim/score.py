@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default=None, help="scores .json (default: print to stdout)")
     p.add_argument("--preset", default="default", help="score thresholds: default or strict")
     p.add_argument("--no-feasibility", action="store_true", help="skip the reference's mj_inverse feasibility")
+    p.add_argument("--prompt", default=None, help="the text the motion should perform (default: the reference's text)")
+    p.add_argument("--recognizer", default=None, help="action recogniser dir (default: the shipped one)")
+    p.add_argument("--no-semantics", action="store_true", help="physical scores only")
     p.add_argument("--seed", type=seed_arg, default=0, help="seed (scores are deterministic; recorded for symmetry)")
     return p
 
@@ -33,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None and Path(args.out).suffix != ".json":
         raise InputError(f"{args.out}: scores are written as .json")
     scores = score_rollout(build_scene(check=False), rollout, config, feasibility=not args.no_feasibility)
+    if not args.no_semantics:
+        from sim.recognizer import DEFAULT_RECOGNIZER, load_recognizer
+        from sim.semantics import add_semantics
+
+        add_semantics(scores, rollout, args.prompt, load_recognizer(args.recognizer or DEFAULT_RECOGNIZER))
     text = json.dumps(scores, indent=2)
     if args.out is None:
         print(text)

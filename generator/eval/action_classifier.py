@@ -30,6 +30,7 @@ NON_ACTIONS = frozenset({"", "transition"})  # frame labels that name no action 
 class ClassifierConfig:
     """Network and training sizes; `default` for shipping, `tiny` for CPU tests."""
 
+    input_dim: int = repr272.DIM  # per-frame features: 272-D human motion, or the robot recogniser's features
     hidden: int = 128
     dilations: tuple[int, ...] = (1, 2, 4, 8)
     kernel: int = 5
@@ -48,11 +49,11 @@ CLASSIFIER_PRESETS = {
 
 
 class TemporalConvNet(nn.Module):
-    """Conv1d(272 -> hidden), dilated residual conv blocks (GELU), Conv1d(hidden -> classes) per frame."""
+    """Conv1d(input_dim -> hidden), dilated residual conv blocks (GELU), Conv1d(hidden -> classes) per frame."""
 
     def __init__(self, num_classes: int, cfg: ClassifierConfig):
         super().__init__()
-        self.inp = nn.Conv1d(repr272.DIM, cfg.hidden, 1)
+        self.inp = nn.Conv1d(cfg.input_dim, cfg.hidden, 1)
         self.blocks = nn.ModuleList(
             nn.Sequential(
                 nn.GELU(),
@@ -73,7 +74,7 @@ class TemporalConvNet(nn.Module):
         self.out = nn.Conv1d(cfg.hidden, num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, 272) normalised -> (B, T, classes) logits."""
+        """(B, T, input_dim) normalised -> (B, T, classes) logits."""
         h = self.inp(x.transpose(1, 2))
         for block in self.blocks:
             h = h + block(h)
@@ -87,15 +88,15 @@ class ActionClassifier(nn.Module):
         super().__init__()
         self.labels, self.cfg = list(labels), cfg
         self.net = TemporalConvNet(len(labels), cfg)
-        self.register_buffer("mean", torch.as_tensor(np.zeros(repr272.DIM) if mean is None else mean).float())
-        self.register_buffer("std", torch.as_tensor(np.ones(repr272.DIM) if std is None else std).float())
+        self.register_buffer("mean", torch.as_tensor(np.zeros(cfg.input_dim) if mean is None else mean).float())
+        self.register_buffer("std", torch.as_tensor(np.ones(cfg.input_dim) if std is None else std).float())
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net((features - self.mean) / self.std)
 
     @torch.no_grad()
     def predict_frames(self, features: np.ndarray) -> list[str]:
-        """Un-normalised (T, 272) -> the predicted label of every frame."""
+        """Un-normalised (T, input_dim) -> the predicted label of every frame."""
         self.eval()
         logits = self(torch.as_tensor(np.asarray(features, np.float32))[None])[0]
         return [self.labels[i] for i in logits.argmax(-1).tolist()]
@@ -191,6 +192,38 @@ def label_vocabulary(clips: list[LabelledClip], min_frames: int) -> list[str]:
     return sorted((k for k, n in counts.items() if n >= min_frames), key=lambda k: (-counts[k], k))
 
 
+def fit_classifier(
+    features: list[np.ndarray], frame_labels: list[list[str]], labels: list[str], cfg: ClassifierConfig,
+    mean: np.ndarray, std: np.ndarray, steps: int, rng: np.random.Generator, progress: bool = True,
+) -> tuple[ActionClassifier, float]:  # fmt: skip
+    """(model, last loss): fit a frame classifier on random crops (AdamW, cosine schedule); frames whose label is
+    not in `labels` are ignored. Shared by the human-motion classifier and the robot-side recogniser."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    targets = [np.array([index.get(lab, IGNORE) for lab in fl]) for fl in frame_labels]
+    model = ActionClassifier(labels, cfg, mean, std)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    loss_value = float("nan")
+    for _ in tqdm(range(steps), desc="action classifier", disable=not progress):
+        model.train()
+        pick = rng.choice(len(features), size=min(cfg.batch_size, len(features)), replace=False)
+        length = min(cfg.crop_frames, min(features[i].shape[0] for i in pick))
+        xs, ys = [], []
+        for i in pick:
+            s = int(rng.integers(0, features[i].shape[0] - length + 1))
+            xs.append(features[i][s : s + length])
+            ys.append(targets[i][s : s + length])
+        logits = model(torch.as_tensor(np.stack(xs), dtype=torch.float32))
+        loss = F.cross_entropy(logits.reshape(-1, len(labels)), torch.as_tensor(np.stack(ys)).reshape(-1),
+                               ignore_index=IGNORE)  # fmt: skip
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        loss_value = float(loss.detach())
+    return model.eval(), loss_value
+
+
 def train_classifier(
     data: str | Path, out: str | Path, steps: int, seed: int = 0, preset: str = "default", progress: bool = True
 ) -> dict[str, float]:
@@ -202,30 +235,9 @@ def train_classifier(
     labels = label_vocabulary(clips, cfg.min_label_frames)
     if len(labels) < 2:
         raise InputError(f"{data}: frame labels name {len(labels)} action(s); a classifier needs at least 2")
-    index = {lab: i for i, lab in enumerate(labels)}
-    targets = [np.array([index.get(lab, IGNORE) for lab in c.frame_labels]) for c in clips]
     mean, std = repr272.compute_stats([c.features for c in clips])
-    model = ActionClassifier(labels, cfg, mean, std)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    loss_value = float("nan")
-    for _ in tqdm(range(steps), desc="action classifier", disable=not progress):
-        model.train()
-        pick = rng.choice(len(clips), size=min(cfg.batch_size, len(clips)), replace=False)
-        length = min(cfg.crop_frames, min(clips[i].features.shape[0] for i in pick))
-        xs, ys = [], []
-        for i in pick:
-            s = int(rng.integers(0, clips[i].features.shape[0] - length + 1))
-            xs.append(clips[i].features[s : s + length])
-            ys.append(targets[i][s : s + length])
-        logits = model(torch.as_tensor(np.stack(xs)))
-        loss = F.cross_entropy(logits.reshape(-1, len(labels)), torch.as_tensor(np.stack(ys)).reshape(-1),
-                               ignore_index=IGNORE)  # fmt: skip
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        loss_value = float(loss.detach())
+    features, frame_labels = [c.features for c in clips], [c.frame_labels for c in clips]
+    model, loss_value = fit_classifier(features, frame_labels, labels, cfg, mean, std, steps, rng, progress)
     save_classifier(model, out, extra={"steps": steps, "seed": seed, "data": str(data), "preset": preset})
     result = {"loss": loss_value}
     try:

@@ -18,6 +18,7 @@ from generator.model.transformer import MoLingo
 from generator.motion import repr272
 from generator.motion.errors import InputError
 from generator.sampling.sampler import NULL_PROMPT
+from generator.sampling.vocabulary import caption_vocabulary
 from generator.training.arguments import apply_overrides
 from generator.training.atm import molingo_atm_step
 from generator.training.scaffold import loss_summary, lr_factor, rng_state, set_rng_state
@@ -163,7 +164,13 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             out,
             ae,
             copy.deepcopy(ema).cpu(),
-            meta={"step": step, "preset": args.preset, "seed": args.seed, "command": command},
+            meta={
+                "step": step,
+                "preset": args.preset,
+                "seed": args.seed,
+                "command": command,
+                "vocabulary": caption_vocabulary(captions),
+            },  # fmt: skip
         )
 
     ae_on_device = copy.deepcopy(ae).to(device) if atm is not None else None

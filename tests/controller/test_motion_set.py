@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from controller import learning_curve, motion_set
+from controller import learning_curve
+from controller import motion_groups as motion_set
 from retarget.robot_motion import load_robot_motion
 
 

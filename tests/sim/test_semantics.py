@@ -1,0 +1,76 @@
+"""Semantic scores with the shipped robot-side recogniser: order, sides and falls, on retargeted procedural clips."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from sim.recognizer import DEFAULT_RECOGNIZER, load_recognizer, motion_features, rollout_features
+from sim.semantics import FALLEN, semantic_scores, timeline
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return load_recognizer(DEFAULT_RECOGNIZER)
+
+
+def _robot(clips):
+    """Retarget procedural primitives ((name, params) pairs) played one after another."""
+    from generator.motion.file import HumanMotion
+    from generator.procedural import PRIMITIVES
+    from generator.procedural.pose import solve
+    from generator.procedural.track import concat
+    from retarget.pipeline import retarget_motion
+
+    tracks = [PRIMITIVES[name].build(**params) for name, params in clips]
+    track = concat(tracks) if len(tracks) > 1 else tracks[0]
+    rotations, joints, _ = solve(track)
+    return retarget_motion(HumanMotion.from_joints_rotations(joints, rotations, text="test")).motion
+
+
+def _perfect_rollout(motion):
+    """A rollout that tracked `motion` exactly (what the scores read of a rollout)."""
+    qvel = np.concatenate([motion.body_lin_vel_w[:, 0], motion.body_ang_vel_w[:, 0], motion.joint_vel], axis=1)
+    return SimpleNamespace(reference=motion, fps=motion.fps, qpos=motion.qpos, qvel=qvel,
+                           body_pos_w=motion.body_pos_w, body_quat_w=motion.body_quat_w)  # fmt: skip
+
+
+WALK = ("walk", {"speed": 0.8, "duration": 3.0, "turn": 0.0})
+WAVE_LEFT = ("wave", {"side": 0, "high": True, "waves": 3})
+WAVE_RIGHT = ("wave", {"side": 1, "high": True, "waves": 3})
+
+
+def test_rollout_and_reference_are_read_the_same_way():
+    motion = _robot([WAVE_LEFT])
+    assert np.allclose(motion_features(motion), rollout_features(_perfect_rollout(motion)), atol=1e-5)
+
+
+def test_in_order_only_when_the_wave_comes_after_the_walk(recognizer):
+    walk_then_wave = semantic_scores(recognizer, "walk then wave", _perfect_rollout(_robot([WALK, WAVE_LEFT])))
+    wave_then_walk = semantic_scores(recognizer, "walk then wave", _perfect_rollout(_robot([WAVE_LEFT, WALK])))
+    assert walk_then_wave["requested_actions"] == ["walk", "wave"]
+    assert walk_then_wave["robot_in_order"] and walk_then_wave["correct"], walk_then_wave["robot_actions"]
+    assert not wave_then_walk["robot_in_order"] and not wave_then_walk["correct"], wave_then_walk["robot_actions"]
+
+
+def test_a_mirrored_wave_scores_the_wrong_side(recognizer):
+    prompt = "wave with the left hand"
+    left = semantic_scores(recognizer, prompt, _perfect_rollout(_robot([WAVE_LEFT])))
+    right = semantic_scores(recognizer, prompt, _perfect_rollout(_robot([WAVE_RIGHT])))
+    assert left["sides"][0]["robot"] == "left" and left["sides_correct"] and left["correct"]
+    assert right["sides"][0]["robot"] == "right" and right["sides_correct"] is False and not right["correct"]
+
+
+def test_a_rollout_that_falls_early_misses_the_actions_it_never_performed(recognizer):
+    rollout = _perfect_rollout(_robot([WALK, WAVE_LEFT]))
+    fell = semantic_scores(recognizer, "walk then wave", rollout, fall_frame=60)  # 1.2 s into the walk
+    assert "wave" in fell["missing_actions"] and not fell["correct"]
+    assert fell["timeline"]["robot"][-1]["action"] == FALLEN
+    assert fell["reference_frames_performed"] < 0.5
+
+
+def test_timeline_merges_blips_into_the_run_before():
+    labels = ["stand"] * 10 + ["walk"] * 20 + ["wave"] * 2 + ["walk"] * 5 + ["wave"] * 30
+    assert [s["action"] for s in timeline(labels, 10.0, 5)] == ["stand", "walk", "wave"]
