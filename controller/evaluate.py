@@ -131,7 +131,7 @@ def evaluate(
         ref_seq = [lib.state(active, torch.zeros(num_envs, device=env.device)).body_pos_w + origins]
         rob_seq = [cmd.robot_body_pos_w.clone()]
         first_term: list[str] = [""] * num_envs
-        with torch.inference_mode():
+        with torch.no_grad():  # not inference_mode: the classic backend tracks tensor versions to push edits
             for k in range(1, horizon):
                 obs, *_ = env.step(actor(obs["actor"]))
                 t = torch.full((num_envs,), k * dt, device=env.device)

@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output checkpoint directory")
     add_schedule_args(p)
     p.add_argument("--text-encoder", default=None, help="frozen text encoder (None: the preset's, MiniLM)")
+    p.add_argument(
+        "--mirror",
+        action="store_true",
+        help="also train on every clip mirrored, its captions' left/right words swapped (HumanML3D)",
+    )
     p.add_argument("--atm", type=float, default=0.0, help="weight of the ATM alignment losses (0: off; paper: 0.01)")
     p.add_argument("--evaluator", default=None, help="frozen text-motion evaluator for --atm (None: the shipped one)")
     add_run_args(p)

@@ -33,7 +33,8 @@ def frame_actions(recognizer: ActionClassifier, features: np.ndarray, fall_frame
 
 
 def timeline(labels: list[str], fps: float, min_frames: int) -> list[dict]:
-    """Runs of equal labels as {action, start_s, end_s}; a run shorter than `min_frames` joins the run before it."""
+    """Runs of equal labels as {action, start_s, end_s}; a run shorter than `min_frames` joins the run before it (the
+    first one, the run after it)."""
     merged: list[list] = []  # [label, start, end)
     for i, lab in enumerate(labels):
         if merged and merged[-1][0] == lab:
@@ -47,6 +48,9 @@ def timeline(labels: list[str], fps: float, min_frames: int) -> list[dict]:
                 merged.append([lab, i, i + 1])
         else:
             merged.append([lab, i, i + 1])
+    if len(merged) > 1 and merged[0][2] - merged[0][1] < min_frames:  # a blip at the start joins the run after it
+        merged[1][1] = 0
+        merged.pop(0)
     return [{"action": lab, "start_s": round(s / fps, 2), "end_s": round(e / fps, 2)} for lab, s, e in merged]
 
 

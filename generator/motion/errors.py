@@ -143,6 +143,8 @@ def input_file(path: str | os.PathLike, kind: str, max_bytes: int = MAX_INPUT_BY
 def check_output(path: str | os.PathLike) -> Path:
     """`path` unless it is one of the running command's inputs or an existing directory (InputError)."""
     path = Path(path)
+    if len(os.fsencode(path.name)) > 255:
+        raise InputError(f"{path.name[:40]}...: file name longer than 255 bytes")
     try:
         st = os.stat(path)
     except OSError:

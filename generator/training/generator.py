@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from generator.data.dataset import MotionTextDataset
+from generator.data.mirror import mirror_caption
 from generator.model.checkpoint import load_autoencoder, load_train_state, save_checkpoint, save_train_state
 from generator.model.config import GenConfig, from_dict, get_preset, to_dict
 from generator.model.text_encoders import DiskTextCache, get_text_encoder
@@ -25,12 +26,13 @@ from generator.training.scaffold import loss_summary, lr_factor, rng_state, set_
 
 
 def encode_dataset(
-    ae, data: str | Path, device: torch.device, progress: bool = True
+    ae, data: str | Path, device: torch.device, progress: bool = True, mirror: bool = False
 ) -> list[tuple[torch.Tensor, list]]:
     """[(latents (L, d) on the CPU, [(caption, latent start, latent end)])] per training clip.
 
     Entries (whole-clip captions and sub-clip captions) come from generator.data.dataset; each clip is encoded
-    once, whole, and a sub-clip caption indexes the latents of its frame range.
+    once, whole, and a sub-clip caption indexes the latents of its frame range. With `mirror`, every clip also
+    appears mirrored (repr272.mirror) with its captions' side words swapped (generator.data.mirror).
     """
     from tqdm import tqdm
 
@@ -51,6 +53,10 @@ def encode_dataset(
             x = repr272.normalize(torch.from_numpy(feats[:t]).to(device), ae.mean, ae.std)
             lat = ae.encode(x[None])[0].cpu()  # (t / s, d)
             out.append((lat, [(text, a, min(b, len(lat))) for text, a, b in caps if min(b, len(lat)) > a]))
+            if mirror:
+                mx = repr272.normalize(repr272.mirror(torch.from_numpy(feats[:t])).to(device), ae.mean, ae.std)
+                mlat = ae.encode(mx[None])[0].cpu()
+                out.append((mlat, [(mirror_caption(text), a, b) for text, a, b in out[-1][1]]))
     out = [(lat, caps) for lat, caps in out if caps]
     if not out:
         raise InputError(f"{data}: no training clip is long enough for the autoencoder's downsampling")
@@ -122,7 +128,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     device = torch.device(args.device)
     ae = load_autoencoder(args.ae).requires_grad_(False)
     atm = atm_loss_fn(args, device)
-    items = encode_dataset(ae, args.data, device, progress=not args.quiet)
+    items = encode_dataset(ae, args.data, device, progress=not args.quiet, mirror=getattr(args, "mirror", False))
     all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
     enc = get_text_encoder(cfg.text_encoder, cfg.max_text_tokens)
     captions = sorted({text for _, caps in items for text, _, _ in caps} | {NULL_PROMPT})

@@ -74,3 +74,4 @@ def test_a_rollout_that_falls_early_misses_the_actions_it_never_performed(recogn
 def test_timeline_merges_blips_into_the_run_before():
     labels = ["stand"] * 10 + ["walk"] * 20 + ["wave"] * 2 + ["walk"] * 5 + ["wave"] * 30
     assert [s["action"] for s in timeline(labels, 10.0, 5)] == ["stand", "walk", "wave"]
+    assert [s["action"] for s in timeline(["turn"] * 2 + labels, 10.0, 5)] == ["stand", "walk", "wave"]

@@ -222,3 +222,30 @@ def test_sample_cli_missing_or_corrupt_checkpoint(trained, tmp_path, capsys):
     assert main(["walk", "--ckpt", str(broken), "--no-video"]) == 2
     err = capsys.readouterr().err.strip()
     assert "corrupt" in err and "\n" not in err
+
+
+def test_mirror_augmentation_adds_every_clip_mirrored_with_swapped_sides(trained, tiny_data):
+    from generator.model.checkpoint import load_autoencoder
+    from generator.training.generator import encode_dataset
+
+    ae = load_autoencoder(trained["ae"])
+    plain = encode_dataset(ae, tiny_data, torch.device("cpu"), progress=False)
+    both = encode_dataset(ae, tiny_data, torch.device("cpu"), progress=False, mirror=True)
+    assert len(both) == 2 * len(plain)
+    for (lat, caps), (mlat, mcaps) in zip(both[0::2], both[1::2]):
+        assert lat.shape == mlat.shape and not torch.allclose(lat, mlat)
+        assert [(a, b) for _, a, b in caps] == [(a, b) for _, a, b in mcaps]
+
+
+def test_mirroring_a_caption_swaps_its_side_words_and_nothing_else():
+    from generator.data.mirror import mirror_caption
+
+    assert mirror_caption("A person waves with the left hand, then turns right.") == (
+        "A person waves with the right hand, then turns left."
+    )
+    assert mirror_caption("Left foot kicks; spins clockwise") == "Right foot kicks; spins counterclockwise"
+    assert mirror_caption("turns counter-clockwise, leftwards") == "turns clockwise, rightwards"
+    assert mirror_caption("a person walks forward slowly, lifts the leftover box") == (
+        "a person walks forward slowly, lifts the leftover box"
+    )
+    assert mirror_caption(mirror_caption("steps to the left twice")) == "steps to the left twice"
