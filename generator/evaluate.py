@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--order-prompts", type=int, default=64, help="order-correct rate: held-out two-action prompts (0 = all)"
     )
+    p.add_argument(
+        "--attributes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="attribute correctness (side, turn, direction, count, speed) over N replications",
+    )
     p.add_argument("--completion", action="store_true", help="add prediction and in-betweening rows (needs --ckpt)")
     return p
 
@@ -79,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_args(args: argparse.Namespace) -> None:
     if args.evaluator is None and (DEFAULT_EVALUATOR / "evaluator.json").exists():
         args.evaluator = DEFAULT_EVALUATOR
-    if args.motions is None and (args.evaluator is None or args.data is None):
+    if args.attributes < 0 or args.attributes > 1000:
+        raise InputError(f"--attributes {args.attributes}: expected 0..1000")
+    if args.motions is None and not args.attributes and (args.evaluator is None or args.data is None):
         raise InputError("--evaluator and --data are required (or --motions FILES to score plausibility only)")
     if not 1 <= args.reps <= 1000:
         raise InputError(f"--reps {args.reps}: expected 1..1000")
@@ -101,6 +110,14 @@ def main(argv: list[str] | None = None) -> int:
             motion_set_rows(args.motions)
         )
         _write_report(report, args.out, t0)
+        return 0
+    if args.attributes and (args.evaluator is None or args.data is None):  # attributes only
+        from generator.eval.attributes import attribute_rows
+
+        generate = None if args.ckpt is None else checkpoint_generate_fn(args.ckpt, args.batch_size, **_overrides(args))
+        rows = attribute_rows(generate, args.attributes, args.seed, name=args.ckpt.name if args.ckpt else "generator")
+        report = "## Attribute correctness (share correct, mean ± 95% interval over replications)\n\n"
+        _write_report(report + metrics.markdown_table(rows), args.out, t0)
         return 0
     # every input is loaded and checked before any long work starts
     evaluator = load_evaluator(args.evaluator)

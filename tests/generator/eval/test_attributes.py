@@ -1,0 +1,47 @@
+"""The attribute metric reads sides, turns, directions, counts and speeds from the joints of procedural clips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generator.eval.attributes import ATTRIBUTE_PROMPTS, AttributePrompt, judge, real_joints
+from generator.motion.repr272 import mirror_motion
+
+
+def _mirrored(joints: np.ndarray) -> np.ndarray:
+    return mirror_motion(joints, np.tile(np.eye(3), joints.shape[:2] + (1, 1)))[0]
+
+
+@pytest.mark.parametrize("prompt", ATTRIBUTE_PROMPTS, ids=lambda p: p.text)
+def test_real_motions_have_their_attribute(prompt):
+    value, ok = judge(prompt, real_joints(prompt))
+    assert ok, (prompt.text, value)
+
+
+def test_a_mirrored_wave_is_the_other_side():
+    left = next(p for p in ATTRIBUTE_PROMPTS if p.text == "a person waves with the left hand")
+    assert judge(left, real_joints(left)) == ("left", True)
+    assert judge(left, _mirrored(real_joints(left))) == ("right", False)
+
+
+def test_a_reversed_turn_is_the_other_direction():
+    left = next(p for p in ATTRIBUTE_PROMPTS if p.text == "a person turns to the left")
+    joints = real_joints(left)
+    assert judge(left, joints)[0] == "left"
+    assert judge(left, joints[::-1].copy())[0] == "right"
+    assert judge(left, _mirrored(joints))[0] == "right"
+
+
+def test_a_single_wave_is_not_twice():
+    twice = next(p for p in ATTRIBUTE_PROMPTS if p.text == "a person waves twice with the right hand")
+    once = AttributePrompt(twice.text, "count", "2", "wave", {"side": 1, "high": True, "waves": 1})
+    assert judge(twice, real_joints(twice)) == ("2", True)
+    assert judge(twice, real_joints(once)) == ("1", False)
+
+
+def test_slow_and_quick_walks_are_told_apart():
+    slow = next(p for p in ATTRIBUTE_PROMPTS if p.expected == "slow")
+    quick = next(p for p in ATTRIBUTE_PROMPTS if p.expected == "quick")
+    assert judge(slow, real_joints(quick)) == ("quick", False)
+    assert judge(quick, real_joints(slow)) == ("slow", False)
