@@ -19,6 +19,7 @@ from retarget import robot
 from retarget.robot_motion import RobotMotion
 from sim.scene import G1Scene, model_hash
 
+MAX_ROLLOUT_FRAMES = 60_000  # 20 min at 50 Hz: scoring is linear, about 0.6 ms a frame on this CPU
 REF_PREFIX = "ref_"
 REF_KEYS = ("joint_pos", "joint_vel", "body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w")
 ROLLOUT_KEYS = ("qpos", "qvel", "actions", "ctrl", "torque", "torque_peak", "power", "foot_forces", "body_pos_w")
@@ -243,6 +244,8 @@ def load_rollout(path: str | Path) -> Rollout:
     if missing:
         raise InputError(f"{path}: missing key(s) {', '.join(missing[:4])}: not a rollout written by sim.replay")
     t = arrays["qpos"].shape[0] if arrays["qpos"].ndim == 2 else -1
+    if t > MAX_ROLLOUT_FRAMES:
+        raise InputError(f"{path}: {t} frames, above the {MAX_ROLLOUT_FRAMES} (20 min at 50 Hz) a rollout may have")
     shapes = {
         "qpos": (t, robot.NQ), "qvel": (t, robot.NQ - 1), "actions": (t, 29), "ctrl": (t, 29), "torque": (t, 29),
         "torque_peak": (t, 29), "power": (t,), "foot_forces": (t, 2, 3), "body_pos_w": (t, 30, 3),
