@@ -119,3 +119,30 @@ def test_no_import_cycles():
         if v not in index:
             visit(v)
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+# what each generator sub-package may import of generator (its docstring says the same)
+ALLOWED = {
+    "motion": set(),
+    "procedural": {"motion"},
+    "model": {"motion"},
+    "data": {"motion", "procedural"},
+    "sampling": {"motion", "model", "procedural"},
+    "eval": {"motion", "model", "data", "procedural", "sampling"},
+    "training": {"motion", "model", "data", "sampling", "eval"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_generator_sub_packages_import_only_what_their_docstring_allows(package):
+    prefix = f"generator.{package}"
+    bad = []
+    for m, targets in GRAPH.items():
+        if m != prefix and not m.startswith(prefix + "."):
+            continue
+        for t in targets:
+            parts = t.split(".")
+            if parts[0] == "generator" and len(parts) > 1 and parts[1] != package and parts[1] in ALLOWED:
+                if parts[1] not in ALLOWED[package]:
+                    bad.append(f"{m} -> {t}")
+    assert not bad, "\n".join(sorted(bad))

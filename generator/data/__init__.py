@@ -1,5 +1,6 @@
 """Motion datasets: the procedural dataset writer, readers for the HumanML3D-272 layout and BABEL labels, the AMASS
-converter, and the torch Dataset used for training (`python -m generator.data --help`)."""
+converter, mirror augmentation, and the torch Dataset used for training (`python -m generator.data --help`). May
+import generator.motion and .procedural."""
 
 from generator.data.babel import FrameLabels, Segment, read_babel, read_frame_labels
 from generator.data.layout import Caption, HumanML3D272

@@ -1,2 +1,3 @@
-"""Evaluation: the text-motion evaluator and its training, metrics, the text-to-motion protocol, completion,
-the action classifier and the autoencoder evaluation."""
+"""Evaluation: the text-motion evaluator and its training, metrics, the text-to-motion protocol, attribute
+correctness, completion, the action classifier and the autoencoder evaluation. May import generator.motion, .model,
+.data, .procedural and .sampling."""

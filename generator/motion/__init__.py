@@ -1,2 +1,3 @@
 """The SMPL-22 motion core: skeleton, rotations, kinematics, the 272-D representation, the motion file, BVH,
-rendering, plausibility and the command-line contract. The only part of generator that the other rooms import."""
+rendering, plausibility, the command-line contract and the config dialect. Imports nothing else of the project; the
+only part of generator that retarget builds on."""

@@ -2,6 +2,7 @@
 
 `generate_clip(seed)` composes 1-4 primitives (walk, run, jump, wave, ...) with HumanML3D-style captions and
 BABEL-style per-frame labels; `generate_primitive_clip(name)` builds one primitive; `PRIMITIVES` lists them.
+May import generator.motion only.
 """
 
 from generator.procedural.catalog import PRIMITIVES, PrimitiveSpec

@@ -16,7 +16,15 @@ from generator.model.checkpoint import load_train_state, save_checkpoint, save_t
 from generator.model.config import AEConfig, from_dict, get_preset, to_dict
 from generator.motion.errors import InputError
 from generator.training.arguments import apply_overrides
-from generator.training.scaffold import batches, loss_summary, lr_factor, rng_state, set_rng_state
+from generator.training.scaffold import (
+    batches,
+    log_step,
+    loss_summary,
+    lr_factor,
+    optimizer_step,
+    rng_state,
+    set_rng_state,
+)
 
 
 def make_dataset(data: str | Path, split: str, cfg: AEConfig, seed: int, with_labels: bool) -> MotionTextDataset:
@@ -120,16 +128,10 @@ def train(args, cfg: AEConfig | None = None) -> dict:
         if label_emb is not None:
             label_emb, label_mask = label_emb.to(device), label_mask.to(device)
         losses = ae_loss(model, x.to(device), pad_t.to(device), label_emb, label_mask)
-        opt.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
+        optimizer_step(opt, model, losses["total"], cfg.grad_clip)
         history.append(float(losses["total"].detach()))
-        for k, v in losses.items():
-            writer.add_scalar(f"ae/{k}", float(v.detach()), step)
         bar.set_postfix(loss=f"{history[-1]:.4f}")
-        if (step + 1) % args.save_every == 0 and step + 1 < cfg.steps:
-            checkpoint(step + 1)
+        log_step(writer, "ae", losses, step, args.save_every, cfg.steps, checkpoint)
     checkpoint(cfg.steps)
     writer.close()
     result = loss_summary(history, cfg.steps)

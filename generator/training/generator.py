@@ -22,7 +22,7 @@ from generator.sampling.sampler import NULL_PROMPT
 from generator.sampling.vocabulary import caption_vocabulary
 from generator.training.arguments import apply_overrides
 from generator.training.atm import molingo_atm_step
-from generator.training.scaffold import loss_summary, lr_factor, rng_state, set_rng_state
+from generator.training.scaffold import log_step, loss_summary, lr_factor, optimizer_step, rng_state, set_rng_state
 
 
 def encode_dataset(
@@ -194,17 +194,11 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             losses.update(atm_inter=aligned["inter"], atm_intra=aligned["intra"])
             losses["total"] = losses["total"] + args.atm * aligned["total"]
             atm_history.append(float(aligned["total"].detach()))
-        opt.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
+        optimizer_step(opt, model, losses["total"], cfg.grad_clip)
         ema_update(ema, model, min(cfg.ema, (1 + step) / (10 + step)))  # EMA warm-up for short runs
         history.append(float(losses["flow"].detach()))
-        for k, v in losses.items():
-            writer.add_scalar(f"gen/{k}", float(v.detach()), step)
         bar.set_postfix(flow=f"{history[-1]:.4f}")
-        if (step + 1) % args.save_every == 0 and step + 1 < cfg.steps:
-            checkpoint(step + 1)
+        log_step(writer, "gen", losses, step, args.save_every, cfg.steps, checkpoint)
     checkpoint(cfg.steps)
     writer.close()
     result = loss_summary(history, cfg.steps)

@@ -44,3 +44,20 @@ def set_rng_state(rng: random.Random, state: dict) -> None:
     rng.setstate(state["python"])
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
+
+
+def optimizer_step(opt: torch.optim.Optimizer, model: torch.nn.Module, loss: torch.Tensor, grad_clip: float) -> None:
+    """One update: zero the gradients, backpropagate, clip their norm, step."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+
+
+def log_step(writer, prefix: str, losses: dict, step: int, save_every: int, total: int, checkpoint) -> None:
+    """TensorBoard scalars of a step's losses, and a checkpoint every `save_every` steps (the final one is the
+    caller's, after the loop)."""
+    for k, v in losses.items():
+        writer.add_scalar(f"{prefix}/{k}", float(v.detach()), step)
+    if (step + 1) % save_every == 0 and step + 1 < total:
+        checkpoint(step + 1)
