@@ -44,7 +44,10 @@ def valid(tmp_path_factory) -> dict[str, Path]:
     robot = retarget_motion(human).motion
     robot.save(d / "robot.npz")
     run_rollout(build_scene(), robot, RolloutConfig(mode="pd", progress=False)).save(d / "rollout.npz")
-    return {"human": d / "human.npz", "robot": d / "robot.npz", "rollout": d / "rollout.npz"}
+    from generator.data.__main__ import main as data_main
+
+    assert data_main(["build", "--out", str(d / "dataset"), "--num", "6", "--workers", "1", "--seed", "0"]) == 0
+    return {"human": d / "human.npz", "robot": d / "robot.npz", "rollout": d / "rollout.npz", "dataset": d / "dataset"}
 
 
 def _main_array(arrays: dict[str, np.ndarray]) -> str:
@@ -153,6 +156,83 @@ INPUT_COMMANDS = {
                             POLICY_KINDS),
     "controller.export": ("controller.export", ["--policy", "{in}", "-o", "{out}"], "policy", POLICY_KINDS),
 }  # fmt: skip
+
+CLASSIFIER = str(ROOT / "generator" / "checkpoints" / "action_classifier")
+INPUT_COMMANDS.update({
+    "generator.evaluate --motions": ("generator.evaluate", ["--motions", "{in}"], "human", INPUT_KINDS),
+    "generator.action_classifier predict": (
+        "generator.action_classifier", ["predict", "--ckpt", CLASSIFIER, "--motion", "{in}"], "human", INPUT_KINDS
+    ),
+    "generator.sample --prefix": ("generator.sample", ["walk", "--prefix", "{in}", "--out", "{out}", "--no-video"],
+                                  "human", INPUT_KINDS[:12]),
+    "controller.evaluate --motions": ("controller.evaluate", ["--motions", "{in}"], "robot", INPUT_KINDS),
+    "controller.evaluate --policy": ("controller.evaluate", ["--policy", "{in}"], "policy", POLICY_KINDS),
+    "sim.replay_eval --motions": ("sim.replay_eval", ["--motions", "{in}"], "robot", INPUT_KINDS),
+})  # fmt: skip
+
+# commands that read a dataset folder (the HumanML3D-272 layout), and the ways such a folder can be bad
+DATASET_KINDS = ("missing", "a_file", "fifo", "empty_folder", "garbage_clip", "nan_clip", "object_clip",
+                 "huge_header_clip", "binary_caption")  # fmt: skip
+STATS_KINDS = ("no_statistics", "nan_statistics")  # only for commands that read the layout's statistics
+DATASET_COMMANDS = {
+    "generator.data stats": ("generator.data.__main__", ["stats", "{in}"], DATASET_KINDS),
+    "generator.train_ae": ("generator.train_ae", ["--data", "{in}", "--out", "{out}", "--steps", "2"],
+                           DATASET_KINDS + STATS_KINDS),
+    "generator.train_evaluator": ("generator.train_evaluator",
+                                  ["--data", "{in}", "--out", "{out}", "--steps", "2", "--preset", "tiny"],
+                                  DATASET_KINDS),
+    "generator.action_classifier train": ("generator.action_classifier",
+                                          ["train", "--data", "{in}", "--out", "{out}", "--steps", "2"],
+                                          DATASET_KINDS),
+    "generator.evaluate_ae": ("generator.evaluate_ae", ["--ckpt", str(ROOT / "generator" / "checkpoints"),
+                                                        "--data", "{in}", "--split", "train"],
+                              tuple(k for k in DATASET_KINDS if k != "binary_caption")),  # reads no captions
+}  # fmt: skip
+
+
+def make_bad_dataset(kind: str, base: Path, where: Path) -> Path:
+    """A bad dataset folder of `kind`, a spoiled copy of the valid one where the kind needs a layout."""
+    import shutil
+
+    path = where / f"ds_{kind}"
+    if kind == "missing":
+        return path
+    if kind == "a_file":
+        path.write_text("not a dataset")
+        return path
+    if kind == "fifo":
+        os.mkfifo(path)
+        return path
+    if kind == "empty_folder":
+        path.mkdir()
+        return path
+    shutil.copytree(base, path)
+    first = sorted((path / "motion_data").glob("*.npy"))
+    if kind == "no_statistics":
+        shutil.rmtree(path / "mean_std")
+    elif kind == "nan_statistics":
+        std = np.load(path / "mean_std" / "Std.npy")
+        std[3] = np.nan
+        np.save(path / "mean_std" / "Std.npy", std)
+    else:
+        for clip in first:
+            if kind == "garbage_clip":
+                clip.write_bytes(np.random.default_rng(0).bytes(2048))
+            elif kind == "nan_clip":
+                a = np.load(clip)
+                a[len(a) // 2, 5] = np.nan
+                np.save(clip, a)
+            elif kind == "object_clip":
+                np.save(clip, np.array([object()] * 4, dtype=object), allow_pickle=True)
+            elif kind == "huge_header_clip":
+                with open(clip, "wb") as f:
+                    np.lib.format.write_array_header_1_0(
+                        f, {"descr": "<f4", "fortran_order": False, "shape": (300_000_000_000, 272)}
+                    )
+            elif kind == "binary_caption":
+                (path / "texts" / f"{clip.stem}.txt").write_bytes(b"\xff\xfe\x00walks#\x00\x81")
+    return path
+
 
 # commands that write one output file next to one input: output kinds
 OUTPUT_COMMANDS = {
@@ -270,6 +350,16 @@ def test_bad_input_file(command, kind, valid, tmp_path, capsys):
     assert not list(tmp_path.glob("out*")), "an output was written from bad input"
 
 
+@pytest.mark.parametrize("command, kind", [(c, k) for c, (*_, kinds) in DATASET_COMMANDS.items() for k in kinds])
+def test_bad_dataset_folder(command, kind, valid, tmp_path, capsys):
+    module, argv, _ = DATASET_COMMANDS[command]
+    bad = make_bad_dataset(kind, valid["dataset"], tmp_path)
+    code, err = run_main(module, _fill(argv, **{"in": bad, "out": tmp_path / "out"}), capsys)
+    assert_kept_promise(code, err, tmp_path)
+    weights = ("model.safetensors", "evaluator.safetensors", "action_classifier.safetensors")
+    assert not [p for p in tmp_path.rglob("*.safetensors") if p.name in weights], "a model was written from bad data"
+
+
 @pytest.mark.parametrize("command, kind", [(c, k) for c in OUTPUT_COMMANDS for k in OUTPUT_KINDS])
 def test_bad_output_path(command, kind, valid, tmp_path, capsys):
     module, argv, base_kind, suffix = OUTPUT_COMMANDS[command]
@@ -321,7 +411,7 @@ def test_build_never_deletes_a_users_partial_folder(tmp_path, capsys):
 def test_the_suite_is_large_enough():
     n_inputs = sum(len(kinds) for *_, kinds in INPUT_COMMANDS.values())
     total = n_inputs + len(OUTPUT_COMMANDS) * len(OUTPUT_KINDS) + len(SEED_COMMANDS) * len(SEED_KINDS)
-    total += len(VALUE_CASES)
+    total += len(VALUE_CASES) + sum(len(kinds) for *_, kinds in DATASET_COMMANDS.values())
     assert total >= 200, total
 
 

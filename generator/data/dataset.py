@@ -127,6 +127,8 @@ class MotionTextDataset(Dataset):
         offset = int(rng.integers(0, e.length - length + 1)) if self.random_crop else 0
         start = e.start + offset
         feats = np.asarray(self._features(e.clip_id)[start : start + length], dtype=np.float32)
+        if not np.isfinite(feats).all():
+            raise InputError(f"{self.layout.motion_path(e.clip_id)}: contains NaN or infinite values")
         caption = e.captions[int(rng.integers(len(e.captions)))] if self.random_crop else e.captions[0]
         labels = None
         if self.with_labels:
