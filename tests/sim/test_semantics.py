@@ -75,3 +75,20 @@ def test_timeline_merges_blips_into_the_run_before():
     labels = ["stand"] * 10 + ["walk"] * 20 + ["wave"] * 2 + ["walk"] * 5 + ["wave"] * 30
     assert [s["action"] for s in timeline(labels, 10.0, 5)] == ["stand", "walk", "wave"]
     assert [s["action"] for s in timeline(["turn"] * 2 + labels, 10.0, 5)] == ["stand", "walk", "wave"]
+
+
+def test_best_of_k_ranks_semantics_first_then_falls_then_cost():
+    from sim.demo import candidate_row, rank_key
+
+    def scores(correct, fell, cost):
+        summary = {"fell": fell, "success": not fell, "g_mpjpe_mm": 50.0, "physical_cost": cost}
+        return {"summary": summary, "semantics": {"correct": correct, "robot_in_order": correct}}
+
+    cands = {
+        "wrong but steady": scores(False, False, 0.1), "right, fell": scores(True, True, 10.5),
+        "right, steady, costly": scores(True, False, 2.0), "right, steady, cheap": scores(True, False, 1.0),
+    }  # fmt: skip
+    order = sorted(cands, key=lambda k: rank_key(cands[k]))
+    assert order == ["right, steady, cheap", "right, steady, costly", "right, fell", "wrong but steady"]
+    row = candidate_row(0, 7, cands["right, fell"], kept=False)
+    assert row["correct"] is True and row["fell"] is True and row["seed"] == 7
