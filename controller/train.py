@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from controller.backend import BACKENDS
-from controller.config import DEFAULT_MOTION_DIR, PRESETS, TaskCfg, preset
+from controller.config import DEFAULT_MOTION_DIR, TaskCfg, preset
 from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
 
 
@@ -173,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
                     "if present, else the built-in set)")  # fmt: skip
     ap.add_argument(
         "--preset",
-        choices=sorted(PRESETS),
         default="cpu",
         help="cpu: 512 envs, classic MuJoCo; smoke: 8 envs, 10 iterations; gpu: 2048 envs, Warp",
     )
@@ -201,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"{args.out}: exists and is not a run directory")
     if args.resume is None and args.out.is_dir() and any(args.out.glob("model_*.pt")):
         raise InputError(f"{args.out}: already holds a run's checkpoints; pass --resume {args.out} or another --out")
+    preset(args.preset)  # an unknown name: the one-line error every room gives
     motions, description = resolve_motions(args.motions)
     print(f"motions: {description}", file=sys.stderr)
     train(

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, required=True, help="output directory")
     t.add_argument("--steps", type=int, default=3000, help="optimisation steps")
     t.add_argument("--seed", type=seed_arg, default=0, help="random seed (CPU runs are deterministic)")
-    t.add_argument("--preset", choices=sorted(CLASSIFIER_PRESETS), default="default", help="network size")
+    t.add_argument("--preset", default="default", help=f"network size: {', '.join(sorted(CLASSIFIER_PRESETS))}")
     q = sub.add_parser("predict", help="print the action sequence of a human motion file",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
     q.add_argument("--ckpt", type=Path, required=True, help="classifier directory")

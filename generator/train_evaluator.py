@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output directory (resumed when it has train_state.pt)")
     p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
     p.add_argument("--seed", type=seed_arg, default=0, help="random seed (CPU runs are deterministic)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="ms272", help="model size")
-    p.add_argument("--train-preset", choices=sorted(TRAIN_PRESETS), default=None, help="default: same as --preset")
+    p.add_argument("--preset", default="ms272", help=f"model size: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--train-preset", default=None, help=f"{', '.join(sorted(TRAIN_PRESETS))} (default: --preset's)")
     p.add_argument(
         "--text-encoder",
         default=None,

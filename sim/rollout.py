@@ -14,6 +14,7 @@ import mujoco
 import numpy as np
 from tqdm import tqdm
 
+from generator.motion.configs import choose_preset
 from generator.motion.errors import InputError, atomic_path, read_npz
 from retarget import robot
 from retarget.robot_motion import RobotMotion
@@ -71,9 +72,7 @@ class RolloutConfig:
             "pure-pd": cls(mode="pd", balance_gain=0.0, balance_damping=0.0, gravity_compensation=False),
             "push": cls(mode="pd", push=Push(force=(400.0, 0.0, 0.0), start_s=1.0, duration_s=0.2)),
         }  # fmt: skip
-        if name not in presets:
-            raise InputError(f"unknown rollout preset {name!r}; choose from {sorted(presets)}")
-        return presets[name]
+        return choose_preset(presets, name, "rollout")
 
 
 # --- contact forces -------------------------------------------------------------------------------------------------

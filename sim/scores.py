@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.spatial import ConvexHull, QhullError
 
-from generator.motion.errors import InputError
+from generator.motion.configs import choose_preset
 from generator.motion.plausibility import jerk
 from retarget import robot
 from retarget.robot_motion import RobotMotion, kinematic_foot_contacts
@@ -43,9 +43,7 @@ class ScoreConfig:
     def preset(cls, name: str) -> ScoreConfig:
         """Named presets: 'default' (the thresholds above), 'strict' (PHC's training tolerance of 0.25 m, 45 deg)."""
         presets = {"default": cls(), "strict": cls(fail_body_error_m=0.25, fall_tilt_deg=45.0, skate_speed_mps=0.1)}
-        if name not in presets:
-            raise InputError(f"unknown score preset {name!r}; choose from {sorted(presets)}")
-        return presets[name]
+        return choose_preset(presets, name, "score")
 
 
 def _stats(x: np.ndarray, scale: float = 1.0, digits: int = 4) -> dict[str, float | None]:

@@ -443,3 +443,23 @@ def test_signal_during_a_write_cleans_up(sig, status, word, tmp_path):
     assert proc.returncode == status, err
     assert err.strip().splitlines()[-1] == word and "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".long.mp4.*"))
+
+
+PRESET_CASES = {
+    "controller.train": ("controller.train", ["--out", "{tmp}/run", "--preset", "nope"]),
+    "generator.train_ae": ("generator.train_ae", ["--data", "{dataset}", "--out", "{tmp}/ae", "--preset", "nope"]),
+    "generator.train_evaluator": ("generator.train_evaluator",
+                                  ["--data", "{dataset}", "--out", "{tmp}/ev", "--preset", "nope"]),
+    "generator.action_classifier": ("generator.action_classifier",
+                                    ["train", "--data", "{dataset}", "--out", "{tmp}/c", "--preset", "nope"]),
+    "sim.score": ("sim.score", ["{rollout}", "--preset", "nope"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", list(PRESET_CASES))
+def test_an_unknown_preset_gives_the_same_line_in_every_room(command, valid, tmp_path, capsys):
+    module, argv = PRESET_CASES[command]
+    args = _fill(argv, tmp=tmp_path, dataset=valid["dataset"], rollout=valid["rollout"])
+    code, err = run_main(module, args, capsys)
+    assert_kept_promise(code, err, tmp_path)
+    assert "preset 'nope'; choose one of " in err, err
