@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="attribute correctness (side, turn, direction, count, speed) over N replications",
     )
+    p.add_argument(
+        "--side-swap",
+        action="store_true",
+        help="R-Precision against the side-swapped caption (needs --evaluator and --data)",
+    )
     p.add_argument("--completion", action="store_true", help="add prediction and in-betweening rows (needs --ckpt)")
     return p
 
@@ -179,6 +184,15 @@ def _extra_sections(
         rows = order_correct_rows(classifier, generate, args.data, args.split, args.reps, args.seed, order_prompts)
         out += [f"## Order-correct rate ({len(order_prompts)} held-out two-action prompts)\n",
                 metrics.markdown_table(rows)]  # fmt: skip
+    if args.side_swap:
+        from generator.eval.attributes import side_swap_accuracy
+
+        acc = side_swap_accuracy(evaluator, items, generate, args.seed)
+        rows = {"Real motions": {"side-swap R-Precision": Interval(acc.get("real", float("nan")), 0.0, 1)}}
+        if "generated" in acc:
+            rows[args.ckpt.name or str(args.ckpt)] = {"side-swap R-Precision": Interval(acc["generated"], 0.0, 1)}
+        out += [f"## R-Precision against the side-swapped caption ({int(acc.get('pairs', 0))} captions naming a side; "
+                "chance 0.5)\n", metrics.markdown_table(rows)]  # fmt: skip
     if args.completion:
         from generator.eval.completion import evaluate_completion, sampler_complete_fn
 

@@ -217,3 +217,26 @@ def attribute_rows(generate=None, reps: int = 5, seed: int = 0, name: str = "gen
         for a, v in per_rep.items() if v
     }  # fmt: skip
     return rows
+
+
+def side_swap_accuracy(evaluator, items, generate=None, seed: int = 0) -> dict[str, float]:
+    """R-Precision against the hardest distractor: for every caption naming a side, is the motion closer (in the
+    evaluator's space) to its own caption than to the same caption with the sides swapped? For the real motions
+    and, with `generate`, for motions generated from the caption. Chance is 0.5; an evaluator that cannot see sides
+    scores about that on real motions too."""
+    from generator.data.mirror import mirror_caption
+
+    pairs = [(it, c) for it in items for c in it.captions if mirror_caption(c) != c]
+    if not pairs:
+        return {}
+    texts = [c for _, c in pairs]
+    own, swapped = evaluator.embed_texts(texts), evaluator.embed_texts([mirror_caption(c) for c in texts])
+
+    def accuracy(motions: list[np.ndarray]) -> float:
+        m = evaluator.embed_motions(motions)
+        return float(np.mean(np.linalg.norm(m - own, axis=1) < np.linalg.norm(m - swapped, axis=1)))
+
+    out = {"pairs": float(len(pairs)), "real": accuracy([it.features for it, _ in pairs])}
+    if generate is not None:
+        out["generated"] = accuracy(list(generate(texts, [min(it.num_frames, 300) for it, _ in pairs], seed)))
+    return out

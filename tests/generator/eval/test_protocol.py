@@ -225,3 +225,25 @@ def test_displacement_errors_of_a_shifted_root_path():
     ade, fde = displacement_errors(g, f, 10, 30)
     assert fde == pytest.approx(2.0, abs=1e-5) and ade == pytest.approx(np.mean(np.arange(1, 21) * 0.1), abs=1e-5)
     assert np.allclose(repr272.decode_joints(f.astype(np.float64))[:, 0, [0, 2]], 0)
+
+
+def test_side_swap_precision_counts_side_captions_and_scores_real_and_generated(data, evaluator_dir):
+    from generator.eval.attributes import side_swap_accuracy
+    from generator.eval.evaluator import load_evaluator, load_motion_texts
+
+    evaluator = load_evaluator(evaluator_dir)
+    items = load_motion_texts(data, "test", 1, 10_000)
+    real_only = side_swap_accuracy(evaluator, items)
+    n_side = sum(1 for it in items for c in it.captions if "right" in c)
+    assert real_only["pairs"] == n_side > 0 and 0.0 <= real_only["real"] <= 1.0 and "generated" not in real_only
+
+    from generator.data.mirror import mirror_caption
+
+    real = [it.features for it in items for c in it.captions if mirror_caption(c) != c]
+
+    def mirrored_generate(texts, lengths, seed):  # a "generator" that returns the real motion of each caption
+        assert len(texts) == len(real)
+        return real
+
+    both = side_swap_accuracy(evaluator, items, mirrored_generate)
+    assert both["generated"] == pytest.approx(both["real"])
