@@ -331,7 +331,8 @@ def _fill(argv: list[str], **values) -> list[str]:
 
 
 def _policy_base(valid: dict[str, Path]) -> Path:
-    return ROOT / "controller" / "checkpoints" / "g1_tracking_cpu" / "resume" / "model_250.pt"
+    shipped = sorted((ROOT / "controller" / "checkpoints" / "g1_tracking_cpu" / "resume").glob("model_*.pt"))
+    return shipped[-1] if shipped else ROOT / "no_shipped_checkpoint.pt"
 
 
 @pytest.mark.parametrize(
