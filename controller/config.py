@@ -58,6 +58,12 @@ class TaskCfg:
     # PD target = offset + scale * action, the offset being the reference joint positions of the step's target
     # frame ("reference": residual actions, zero action replays the reference) or the default pose ("default").
     action_offset: str = "reference"
+    # The actor also observes the reference anchor's position in its own anchor frame and the pelvis linear velocity
+    # (a state estimator on hardware, as BeyondMimic's default); without them walks drift from the reference.
+    actor_odometry: bool = True
+    # End the episode when the torso lags or leads the reference by this much horizontally (PHC's 0.5 m failure
+    # distance); 0 turns it off. Only a policy that observes odometry can correct such drift.
+    world_drift_m: float = 0.5
 
     def to_dict(self) -> dict:
         """Plain-data form stored in checkpoints."""
@@ -65,8 +71,9 @@ class TaskCfg:
 
     @classmethod
     def from_dict(cls, d: dict) -> TaskCfg:
-        """Inverse of to_dict (tuples restored; an unknown key is an error naming it)."""
-        cfg = config_from_dict(cls, d)
+        """Inverse of to_dict (tuples restored; an unknown key is an error naming it). Configs written before
+        `actor_odometry` existed had neither odometry terms nor the drift termination."""
+        cfg = config_from_dict(cls, {"actor_odometry": False, "world_drift_m": 0.0, **d})
         return replace(cfg, future_steps=tuple(int(s) for s in cfg.future_steps))
 
 

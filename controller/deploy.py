@@ -2,8 +2,9 @@
 PD joint targets. Used by `sim` for closed-loop replay.
 
 The observation is computed by the same functions as in training (`controller.tracking_obs`), from the same
-quantities: tracked-body poses (after `mj_kinematics`), the free joint's orientation and local angular velocity,
-joint positions/velocities and the last action. At policy step k (k = 0 right after starting on the reference's
+quantities: tracked-body poses (after `mj_kinematics`), the free joint's orientation, local angular velocity and
+(for odometry terms) world linear velocity, joint positions/velocities and the last action; the terms and their
+order are those the policy's metadata lists. At policy step k (k = 0 right after starting on the reference's
 first frame) the reference is taken at time (k + 1) * policy_dt, as in training.
 """
 
@@ -51,6 +52,10 @@ class DeployedPolicy:
         self.anchor = self.tracked_bodies.index(meta["anchor_body"])
         self.future_steps = torch.tensor(meta["future_steps"], dtype=torch.float32)
         self.observation_dim = int(meta["observation_dim"])
+        self.terms = tuple(t["name"] for t in meta.get("observation_terms", [])) or T.ACTOR_TERMS
+        unknown = sorted(set(self.terms) - set(T.ACTOR_TERMS + T.ODOMETRY_TERMS))
+        if unknown:
+            raise InputError(f"the policy observes terms this version cannot compute: {', '.join(unknown)}")
         self.last_action = np.zeros(len(self.joint_names), dtype=np.float32)
         self.action_offset = str(meta.get("action_offset", "default"))  # files before residual actions: default
         self.offset = self.default_joint_pos.copy()  # the reference joint positions of the current target frame
@@ -143,7 +148,12 @@ class DeployedPolicy:
             "joint_vel": f32(data.qvel[dadr]),
             "actions": f32(self.last_action),
         }
-        obs = torch.cat([terms[name] for name in T.ACTOR_TERMS], dim=-1)[0].numpy()
+        if "ref_anchor_pos" in self.terms:
+            terms["ref_anchor_pos"] = T.ref_anchor_pos(ref.body_pos_w[:, 0, self.anchor], anchor_pos, anchor_quat)
+        if "base_lin_vel" in self.terms:
+            root_quat = f32(data.qpos[fq + 3 : fq + 7])
+            terms["base_lin_vel"] = T.base_lin_vel(root_quat, f32(data.qvel[fd : fd + 3]))
+        obs = torch.cat([terms[name] for name in self.terms], dim=-1)[0].numpy()
         if obs.shape[0] != self.observation_dim:
             raise InputError(f"observation has {obs.shape[0]} values, the policy expects {self.observation_dim}")
         return obs

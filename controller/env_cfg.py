@@ -33,14 +33,14 @@ from retarget.robot_motion import RobotMotion
 CMD = "motion"
 
 
-def _actor_terms(noise: bool) -> dict[str, ObservationTermCfg]:
-    """The deployable actor observation, in `controller.tracking_obs.ACTOR_TERMS` order."""
+def _actor_terms(noise: bool, odometry: bool) -> dict[str, ObservationTermCfg]:
+    """The deployable actor observation, in `controller.tracking_obs.actor_terms(odometry)` order."""
     p = {"command_name": CMD}
 
     def n(lo: float) -> Unoise | None:
         return Unoise(n_min=-lo, n_max=lo) if noise else None
 
-    return {
+    terms = {
         "ref_joint_pos": ObservationTermCfg(func=mdp.ref_joint_pos, params=p),
         "ref_joint_vel": ObservationTermCfg(func=mdp.ref_joint_vel, params=p),
         "ref_anchor_ori": ObservationTermCfg(func=mdp.ref_anchor_ori, params=p, noise=n(0.05)),
@@ -52,12 +52,17 @@ def _actor_terms(noise: bool) -> dict[str, ObservationTermCfg]:
         "joint_vel": ObservationTermCfg(func=envs_mdp.joint_vel_rel, noise=n(0.5)),
         "actions": ObservationTermCfg(func=envs_mdp.last_action),
     }
+    if odometry:  # BeyondMimic's noise on the state estimate
+        terms["ref_anchor_pos"] = ObservationTermCfg(func=mdp.ref_anchor_pos, params=p, noise=n(0.25))
+        terms["base_lin_vel"] = ObservationTermCfg(func=envs_mdp.base_lin_vel, noise=n(0.5))
+    return terms
 
 
 def _critic_terms() -> dict[str, ObservationTermCfg]:
-    """The privileged critic: the actor's terms without noise plus world-frame errors and the robot's body poses."""
+    """The privileged critic: the proprioceptive actor terms without noise plus world-frame errors and the robot's
+    body poses (which hold the odometry terms' information)."""
     p = {"command_name": CMD}
-    terms = _actor_terms(noise=False)
+    terms = _actor_terms(noise=False, odometry=False)
     terms["joint_pos"] = ObservationTermCfg(func=envs_mdp.joint_pos_rel)
     terms.update(
         {
@@ -114,7 +119,9 @@ def make_env_cfg(
 
     cfg.observations = {
         "actor": ObservationGroupCfg(
-            terms=_actor_terms(task.observation_noise), concatenate_terms=True, enable_corruption=task.observation_noise
+            terms=_actor_terms(task.observation_noise, task.actor_odometry),
+            concatenate_terms=True,
+            enable_corruption=task.observation_noise,
         ),
         "critic": ObservationGroupCfg(terms=_critic_terms(), concatenate_terms=True, enable_corruption=False),
     }
@@ -130,6 +137,10 @@ def make_env_cfg(
     t["body_deviation"] = TerminationTermCfg(
         func=tracking_mdp.bad_motion_body_pos, params={"command_name": CMD, "threshold": task.body_deviation_m}
     )
+    if task.world_drift_m > 0:
+        t["world_drift"] = TerminationTermCfg(
+            func=mdp.world_drift, params={"command_name": CMD, "threshold": task.world_drift_m}
+        )
     t["motion_end"] = TerminationTermCfg(func=mdp.motion_end, params={"command_name": CMD}, time_out=True)
 
     if task.domain_randomization:

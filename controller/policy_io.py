@@ -55,7 +55,7 @@ def deploy_metadata(env: ManagerBasedRlEnv, task: TaskCfg, ppo: dict) -> dict:
         "anchor_body": cmd.cfg.anchor_body_name,
         "tracked_bodies": list(cmd.cfg.body_names),
         "future_steps": list(task.future_steps),
-        "observation_terms": tracking_obs.layout(nj, nb, nf),
+        "observation_terms": tracking_obs.layout(nj, nb, nf, tracking_obs.actor_terms(task.actor_odometry)),
         "observation_dim": int(env.observation_manager.group_obs_dim["actor"][0]),
         "action_dim": nj,
         "quaternion_order": "wxyz",
@@ -121,3 +121,41 @@ def build_actor(ckpt: dict) -> InferenceActor:
 def policy_dt(meta: dict) -> float:
     """Control period of a policy's metadata (s)."""
     return float(meta.get("policy_dt", POLICY_DT))
+
+
+def widen_observation(ckpt: dict, layout: list[dict], normalizer_count: int = 100_000) -> dict:
+    """A copy of a checkpoint whose actor reads the larger observation `layout` (a superset of its own terms) and
+    acts exactly as before: the first layer's weights for the new inputs are zero, as are their optimiser moments;
+    the new inputs' normaliser starts at mean 0, variance 1, and its sample count is capped at `normalizer_count`
+    so that their statistics adapt within a few iterations (a warm start, as net2net widens a layer)."""
+    meta = ckpt["infos"]["controller"]
+    old = {t["name"]: (t["start"], t["stop"]) for t in meta["observation_terms"]}
+    new = {t["name"]: (t["start"], t["stop"]) for t in layout}
+    for name, (a, b) in old.items():
+        if name not in new or new[name][1] - new[name][0] != b - a:
+            raise InputError(f"cannot widen the policy's observation: term {name!r} is missing or resized")
+    new_dim = max(stop for _, stop in new.values())
+    if new_dim == int(meta["observation_dim"]):
+        raise InputError("the policy already reads that observation; nothing to widen")
+    src = torch.cat([torch.arange(*old[n]) for n in old])
+    dst = torch.cat([torch.arange(*new[n]) for n in old])
+
+    def widen(t: torch.Tensor, fill: float) -> torch.Tensor:
+        out = torch.full((*t.shape[:-1], new_dim), fill, dtype=t.dtype)
+        out[..., dst] = t[..., src]
+        return out
+
+    out = copy.deepcopy(ckpt)
+    actor = out["actor_state_dict"]
+    first = actor["mlp.0.weight"]
+    for key, fill in (("obs_normalizer._mean", 0.0), ("obs_normalizer._var", 1.0), ("obs_normalizer._std", 1.0)):
+        actor[key] = widen(actor[key], fill)
+    actor["obs_normalizer.count"] = torch.clamp(actor["obs_normalizer.count"], max=normalizer_count)
+    actor["mlp.0.weight"] = widen(first, 0.0)
+    moments = [s for s in out["optimizer_state_dict"]["state"].values() if s["exp_avg"].shape == first.shape]
+    if len(moments) != 1:
+        raise InputError("cannot widen the policy's observation: the optimiser state is not rsl-rl's")
+    for key in ("exp_avg", "exp_avg_sq"):
+        moments[0][key] = widen(moments[0][key], 0.0)
+    out["infos"]["controller"] = {**meta, "observation_terms": layout, "observation_dim": new_dim}
+    return out

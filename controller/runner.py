@@ -58,6 +58,11 @@ class TrackingRunner(MjlabOnPolicyRunner):
         saved = self.alg.save()
         saved["iter"] = self.current_learning_iteration
         saved["infos"] = infos
+        self.save_checkpoint(saved, path)
+
+    @staticmethod
+    def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> None:
+        """Write a checkpoint dict atomically (a temporary file renamed over `path`)."""
         tmp = f"{path}.tmp{os.getpid()}"
-        torch.save(saved, tmp)
+        torch.save(checkpoint, tmp)
         os.replace(tmp, path)

@@ -110,22 +110,32 @@ def latest_checkpoint(run: Path) -> Path:
 def train(
     motions, preset_name: str = "cpu", num_envs: int | None = None, iterations: int | None = None,
     out: Path = Path("runs/g1_tracking"), seed: int = 0, resume: Path | None = None, dr: bool = True,
-    device: str | None = None, task: TaskCfg | None = None, backend: str | None = None,
+    device: str | None = None, task: TaskCfg | None = None, backend: str | None = None, odometry: bool | None = None,
 ) -> Path:  # fmt: skip
-    """Train and return the path of the final checkpoint."""
+    """Train and return the path of the final checkpoint. `odometry` None keeps the preset's (or, on resume, the
+    checkpoint's) actor observation; switching it on when resuming a policy without it widens the policy's input
+    (`policy_io.widen_observation`), so training continues from the same behaviour."""
     from mjlab.rl import RslRlVecEnvWrapper
 
     from controller.backend import make_env
     from controller.env_cfg import make_env_cfg
-    from controller.policy_io import deploy_metadata, load_checkpoint
+    from controller.policy_io import deploy_metadata, load_checkpoint, widen_observation
     from controller.runner import TrackingRunner, runner_cfg
 
     p = preset(preset_name)
     task = replace(task or p.task, domain_randomization=dr)
-    resume_path = None
+    resume_path, resume_ckpt = None, None
     if resume is not None:
         resume_path = latest_checkpoint(Path(resume))
-        task = TaskCfg.from_dict(load_checkpoint(resume_path)["infos"]["controller"]["task"])
+        resume_ckpt = load_checkpoint(resume_path)
+        task = TaskCfg.from_dict(resume_ckpt["infos"]["controller"]["task"])
+    widen = resume_ckpt is not None and odometry is not None and odometry != task.actor_odometry
+    if widen and not odometry:
+        raise InputError("--odometry off cannot resume a policy that observes odometry (terms are only added)")
+    if widen:  # the drift termination is only fair to a policy that can see drift
+        task = replace(task, actor_odometry=True, world_drift_m=p.task.world_drift_m)
+    elif odometry is not None:
+        task = replace(task, actor_odometry=odometry)
     device = device or p.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(
@@ -140,10 +150,14 @@ def train(
     metadata = deploy_metadata(env.unwrapped, task, asdict(p.ppo))
     out.mkdir(parents=True, exist_ok=True)
     runner = TrackingRunner(env, cfg, str(out), device, metadata)
-    if resume_path is not None:
+    if resume_ckpt is not None:
+        if widen:
+            resume_ckpt = widen_observation(resume_ckpt, metadata["observation_terms"])
+            resume_path = out / f"widened_{resume_path.name}"
+            runner.save_checkpoint(resume_ckpt, resume_path)
         runner.load(str(resume_path))
         runner.current_learning_iteration += 1  # continue after the loaded iteration, never overwrite it
-        sampler = load_checkpoint(resume_path)["infos"].get("sampler") or {}
+        sampler = resume_ckpt["infos"].get("sampler") or {}
         lib = env.unwrapped.command_manager.get_term("motion").library
         if sampler.get("motions") == list(lib.names):  # same library: keep the hard-negative statistics
             lib.bin_failure_ema.copy_(sampler["bin_failure_ema"].to(lib.device))
@@ -188,6 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="physics: classic (MuJoCo, CPU threads) or warp (default: classic on cpu, warp on cuda)",
     )
+    ap.add_argument(
+        "--odometry",
+        choices=["on", "off"],
+        default=None,
+        help="the actor observes the reference anchor position in its own frame and the pelvis velocity (state "
+        "estimate); default: on for a new run, the checkpoint's on --resume (on over off widens the policy and turns "
+        "on the preset's world-drift termination)",
+    )
     ap.add_argument("--out", type=Path, default=Path("runs/g1_tracking"), help="run directory")
     args = ap.parse_args(argv)
     if args.num_envs is not None and not 1 <= args.num_envs <= 65536:
@@ -205,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"motions: {description}", file=sys.stderr)
     train(
         motions, args.preset, args.num_envs, args.iterations, args.out, args.seed, args.resume, args.dr == "on",
-        args.device, backend=args.backend,
+        args.device, backend=args.backend, odometry=None if args.odometry is None else args.odometry == "on",
     )  # fmt: skip
     return 0
 

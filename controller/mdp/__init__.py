@@ -7,11 +7,12 @@ from controller.mdp.observations import (
     body_pos_diff,
     body_pos_error_w,
     ref_anchor_ori,
+    ref_anchor_pos,
     ref_body_pos,
     ref_joint_pos,
     ref_joint_vel,
 )
-from controller.mdp.terminations import motion_end
+from controller.mdp.terminations import motion_end, world_drift
 
 __all__ = [
     "UniversalMotionCommand",
@@ -22,7 +23,9 @@ __all__ = [
     "body_pos_error_w",
     "motion_end",
     "ref_anchor_ori",
+    "ref_anchor_pos",
     "ref_body_pos",
     "ref_joint_pos",
     "ref_joint_vel",
+    "world_drift",
 ]

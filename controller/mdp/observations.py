@@ -50,6 +50,12 @@ def body_pos_diff(env: ManagerBasedRlEnv, command_name: str) -> torch.Tensor:
     )  # fmt: skip
 
 
+def ref_anchor_pos(env: ManagerBasedRlEnv, command_name: str) -> torch.Tensor:
+    """Odometry: the current reference anchor position in the robot anchor frame."""
+    c = _cmd(env, command_name)
+    return T.ref_anchor_pos(c.anchor_pos_w, c.robot_anchor_pos_w, c.robot_anchor_quat_w)
+
+
 def body_pos_error_w(env: ManagerBasedRlEnv, command_name: str) -> torch.Tensor:
     """Privileged: anchor-aligned reference minus robot body positions in the robot heading frame (world error)."""
     c = _cmd(env, command_name)

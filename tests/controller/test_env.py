@@ -42,10 +42,12 @@ def _reset_to(env, motion: int) -> dict:
 def test_layout_and_finite(env) -> None:
     obs = _reset_to(env, 0)
     sizes = tracking_obs.term_sizes(29, len(TRACKED_BODIES), len(TASK.future_steps))
-    assert env.observation_manager.active_terms["actor"] == list(tracking_obs.ACTOR_TERMS)
+    terms = tracking_obs.actor_terms(TASK.actor_odometry)
+    assert TASK.actor_odometry and terms[-2:] == tracking_obs.ODOMETRY_TERMS
+    assert env.observation_manager.active_terms["actor"] == list(terms)
     dims = env.observation_manager.group_obs_term_dim["actor"]
-    assert [d[0] for d in dims] == [sizes[n] for n in tracking_obs.ACTOR_TERMS]
-    assert obs["actor"].shape == (NUM_ENVS, sum(sizes.values()))
+    assert [d[0] for d in dims] == [sizes[n] for n in terms]
+    assert obs["actor"].shape == (NUM_ENVS, sum(sizes[n] for n in terms))
     assert obs["critic"].shape[1] > obs["actor"].shape[1]
     for _ in range(3):
         obs, rew, term, trunc, _ = env.step(torch.zeros(NUM_ENVS, 29))
@@ -97,6 +99,22 @@ def test_termination_on_displacement_and_auto_reset(env) -> None:
     assert int(cmd.library.failures.sum()) >= 1
 
 
+def test_termination_on_world_drift(env) -> None:
+    """A robot shifted 0.6 m sideways has drifted from the reference's world position: the drift termination fires
+    for it and not for the untouched env (the body-deviation term, computed against anchor-aligned poses from
+    before the shift, may fire too in this one step)."""
+    _reset_to(env, 0)
+    env.step(torch.zeros(NUM_ENVS, 29))
+    robot_entity = env.scene["robot"]
+    state = torch.cat([robot_entity.data.root_link_pose_w, robot_entity.data.root_link_vel_w], dim=-1).clone()
+    state[0, 1] += 0.6
+    robot_entity.write_root_state_to_sim(state[:1], env_ids=torch.tensor([0]))
+    _, _, term, _, _ = env.step(torch.zeros(NUM_ENVS, 29))
+    assert bool(term[0]) and not bool(term[1])
+    drift = env.termination_manager.get_term("world_drift")
+    assert bool(drift[0]) and not bool(drift[1])
+
+
 def test_motion_end_is_a_time_out(env) -> None:
     _reset_to(env, 2)  # 0.4 s: the 20th step reaches the last frame, then the episode times out
     outs = []
@@ -126,6 +144,9 @@ def test_deploy_observation_matches_env(env) -> None:
             "anchor_body": "torso_link",
             "future_steps": list(TASK.future_steps),
             "observation_dim": obs["actor"].shape[1],
+            "observation_terms": tracking_obs.layout(
+                29, len(TRACKED_BODIES), len(TASK.future_steps), tracking_obs.actor_terms(True)
+            ),
         },  # fmt: skip
         actor=None,
     )
@@ -135,6 +156,7 @@ def test_deploy_observation_matches_env(env) -> None:
     data = mujoco.MjData(model)
     data.qpos[:] = env.sim.data.qpos[0].cpu().numpy()
     data.qvel[:] = env.sim.data.qvel[0].cpu().numpy()
+    data.qpos[:3] -= env.scene.env_origins[0].cpu().numpy()  # the deployed world is the reference's
     step = int(round(float(cmd.motion_times[0]) / env.step_dt)) - 1
     assert step == 5
     ours = policy.observation(model, data, step)

@@ -99,3 +99,43 @@ def test_cli_errors(module, args, tmp_path, capsys) -> None:
     assert importlib.import_module(module).main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+
+
+def test_legacy_task_config_has_no_odometry() -> None:
+    from controller.config import TaskCfg
+
+    legacy = {k: v for k, v in TaskCfg().to_dict().items() if k not in ("actor_odometry", "world_drift_m")}
+    cfg = TaskCfg.from_dict(legacy)
+    assert cfg.actor_odometry is False and cfg.world_drift_m == 0.0
+    assert TaskCfg.from_dict(TaskCfg().to_dict()) == TaskCfg()
+
+
+def test_widening_the_observation_keeps_the_policy(tmp_path) -> None:
+    """A policy trained without odometry, resumed with it: the widened actor acts exactly as before whatever the
+    new inputs hold, the optimiser moments of the new inputs start at zero, and training continues from it."""
+    from controller import tracking_obs
+    from controller.config import TaskCfg
+    from controller.policy_io import build_actor, load_checkpoint, widen_observation
+    from controller.train import train
+    from generator.motion.errors import InputError
+
+    plain = TaskCfg(actor_odometry=False, world_drift_m=0.0)
+    first = train(MOTIONS, "cpu", num_envs=2, iterations=1, out=tmp_path / "a", seed=0, task=plain)
+    ckpt = load_checkpoint(first)
+    meta = ckpt["infos"]["controller"]
+    layout = tracking_obs.layout(29, len(meta["tracked_bodies"]), 4, tracking_obs.actor_terms(True))
+    wide = widen_observation(ckpt, layout)
+    d = int(meta["observation_dim"])
+    assert wide["infos"]["controller"]["observation_dim"] == d + 6
+    x = torch.randn(7, d)
+    old, new = build_actor(ckpt), build_actor(wide)
+    with torch.no_grad():
+        assert torch.equal(old(x), new(torch.cat([x, 10.0 * torch.randn(7, 6)], dim=1)))
+    moments = [s for s in wide["optimizer_state_dict"]["state"].values() if s["exp_avg"].shape == (512, d + 6)]
+    assert len(moments) == 1 and not moments[0]["exp_avg"][:, d:].any()
+    with pytest.raises(InputError):
+        widen_observation(wide, meta["observation_terms"])  # terms are only ever added
+    resumed = train(MOTIONS, "cpu", num_envs=2, iterations=1, out=tmp_path / "b", resume=first, odometry=True)
+    task = load_checkpoint(resumed)["infos"]["controller"]["task"]
+    assert task["actor_odometry"] is True and task["world_drift_m"] == 0.5
+    assert load_checkpoint(resumed)["infos"]["controller"]["observation_dim"] == d + 6
