@@ -112,7 +112,8 @@ def run(args) -> list[Path]:
     if sampler.canonical and canonical_prompt(args.prompt) != args.prompt:
         print(f"prompt read as: {canonical_prompt(args.prompt)!r} (--raw-prompt to encode it as typed)")
     cfg, s = sampler.model.cfg, sampler.down
-    max_seconds = cfg.max_frames / FPS
+    max_frames = cfg.model.max_frames
+    max_seconds = max_frames / FPS
     if args.seconds is not None and args.seconds > max_seconds:
         raise InputError(f"--seconds must be at most {max_seconds:g} (the model's longest motion), got {args.seconds}")
     frames = None if args.seconds is None else [max(s, round(args.seconds * FPS))] * args.num
@@ -124,13 +125,13 @@ def run(args) -> list[Path]:
             raise InputError(f"{args.prefix}: the prefix needs at least {s} frames")
         if frames is None:
             predicted = sampler.predict_frames([args.prompt], torch.Generator().manual_seed(args.seed))[0]
-            frames = [min(cfg.max_frames, p + predicted)] * args.num
+            frames = [min(max_frames, p + predicted)] * args.num
         if frames[0] <= p:
             raise InputError(f"--seconds must exceed the prefix's {given.seconds:.2f} s")
         completion = Completion(given.features[:p], prefix=p)
     elif args.keyframes:
         given = load_motion(args.keyframes)
-        t = min(given.num_frames, cfg.max_frames) // s * s
+        t = min(given.num_frames, max_frames) // s * s
         k = args.known_frames if args.known_frames is not None else round(0.2 * t)
         k = k // s * s
         if k < s or 2 * k >= t:

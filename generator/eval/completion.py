@@ -110,7 +110,7 @@ def sampler_complete_fn(ckpt: str | Path, **overrides) -> CompleteFn:
     from generator.sampling.sampler import Completion, load_sampler, sample_options
 
     sampler, _ = load_sampler(ckpt)
-    down, max_frames = sampler.down, int(sampler.model.cfg.max_frames)
+    down, max_frames = sampler.down, int(sampler.model.cfg.model.max_frames)
 
     def complete(
         texts: list[str], features: list[np.ndarray], prefixes: list[int], suffixes: list[int], seed: int

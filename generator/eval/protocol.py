@@ -106,7 +106,7 @@ def checkpoint_generate_fn(ckpt: str | Path, batch_size: int = 32, **overrides) 
     from generator.sampling.sampler import load_sampler, sample_options
 
     sampler, _ = load_sampler(ckpt)
-    max_frames = int(sampler.model.cfg.max_frames)
+    max_frames = int(sampler.model.cfg.model.max_frames)
 
     def generate(texts: list[str], lengths: list[int], seed: int) -> list[np.ndarray]:
         out: list[np.ndarray] = []

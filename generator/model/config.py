@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from generator.motion.configs import choose_preset, config_from_dict
@@ -57,8 +58,8 @@ class AEConfig:
 
 
 @dataclass(frozen=True)
-class GenConfig:
-    """Masked autoregressive transformer + text adapter + rectified-flow head, and its training recipe."""
+class GenModelConfig:
+    """The network: text adapter, masked autoregressive transformer, rectified-flow head (what the weights fix)."""
 
     text_encoder: str = DEFAULT_TEXT_ENCODER
     max_text_tokens: int = 64  # the paper uses l_text = 128 with T5
@@ -72,7 +73,12 @@ class GenConfig:
     flow_width: int = 256
     max_frames: int = 300  # 10 s at 30 fps (HumanML3D-272's cap)
     min_frames: int = 40
-    # training
+
+
+@dataclass(frozen=True)
+class GenTrainConfig:
+    """The generator's training recipe."""
+
     flow_batch_mul: int = 4  # each token repeated with this many different t per step
     cfg_drop: float = 0.1  # fraction of prompts replaced by the null prompt
     lr: float = 8e-4
@@ -84,18 +90,47 @@ class GenConfig:
     batch_size: int = 64
     steps: int = 50000
     length_loss_weight: float = 0.1
-    # sampling defaults
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """The sampler's defaults stored with a checkpoint (`generator.sample` flags override them)."""
+
     outer_steps: int = 16
     flow_steps: int = 32
     cfg_scale: float = 4.0
     noise_refresh: float = 0.3
 
+
+@dataclass(frozen=True)
+class GenConfig:
+    """The generator: its network, how it is trained and how it samples by default."""
+
+    model: GenModelConfig = field(default_factory=GenModelConfig)
+    training: GenTrainConfig = field(default_factory=GenTrainConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
     def validate(self) -> GenConfig:
-        if self.width % self.heads:
-            raise InputError(f"width {self.width} is not divisible by heads {self.heads}")
-        if not 0 <= self.cfg_drop < 1:
-            raise InputError(f"cfg_drop must be in [0, 1), got {self.cfg_drop}")
+        if self.model.width % self.model.heads:
+            raise InputError(f"width {self.model.width} is not divisible by heads {self.model.heads}")
+        if not 0 <= self.training.cfg_drop < 1:
+            raise InputError(f"cfg_drop must be in [0, 1), got {self.training.cfg_drop}")
         return self
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> GenConfig:
+        """From `to_dict`'s nested form, or from the flat form checkpoints were written in before the split (each
+        key then goes to the part that declares it); an unknown key is an error naming it."""
+        parts = {"model": GenModelConfig, "training": GenTrainConfig, "sampling": SamplingConfig}
+        if not isinstance(data, Mapping):
+            raise InputError(f"GenConfig: expected a mapping of settings, got {type(data).__name__}")
+        if not set(data) <= set(parts):
+            owner = {f.name: part for part, c in parts.items() for f in dataclasses.fields(c)}
+            nested: dict[str, dict] = {part: {} for part in parts}
+            for key, value in data.items():
+                nested[owner.get(key, "model")][key] = value  # an unknown key fails in the model part
+            data = nested
+        return cls(**{part: config_from_dict(c, data.get(part, {})) for part, c in parts.items()}).validate()
 
 
 @dataclass(frozen=True)
@@ -106,7 +141,8 @@ class Preset:
 
 
 def _tiny() -> Preset:
-    return Preset("tiny", AEConfig(width=256, latent_dim=16, down=4), GenConfig(width=256, depth=4, heads=4))
+    gen = GenConfig(GenModelConfig(width=256, depth=4, heads=4))
+    return Preset("tiny", AEConfig(width=256, latent_dim=16, down=4), gen)
 
 
 def _paper() -> Preset:
@@ -114,8 +150,9 @@ def _paper() -> Preset:
         "paper",
         AEConfig(width=1024, latent_dim=16, down=4, lr=5e-5, batch_size=256, steps=200000, window=64),
         GenConfig(
-            width=1024, depth=16, heads=16, flow_depth=8, flow_width=1280, max_text_tokens=128, batch_size=256,
-            steps=300000, warmup=10000, cfg_scale=7.0,
+            GenModelConfig(width=1024, depth=16, heads=16, flow_depth=8, flow_width=1280, max_text_tokens=128),
+            GenTrainConfig(batch_size=256, steps=300000, warmup=10000),
+            SamplingConfig(cfg_scale=7.0),
         ),
     )  # fmt: skip
 
@@ -134,4 +171,6 @@ def to_dict(cfg) -> dict:
 
 def from_dict(cls, data: dict):
     """Rebuild a config dataclass from JSON (lists back to tuples); unknown keys are an error."""
+    if cls is GenConfig:
+        return GenConfig.from_dict(data)
     return config_from_dict(cls, data).validate()

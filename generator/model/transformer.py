@@ -94,23 +94,22 @@ class MoLingo(nn.Module):
     def __init__(self, cfg: GenConfig, latent_dim: int, down: int, text_dim: int):
         super().__init__()
         self.cfg = cfg.validate()
-        w = cfg.width
+        m = cfg.model
+        w = m.width
         self.latent_dim, self.down = latent_dim, down
-        self.max_latents = cfg.max_frames // down
+        self.max_latents = m.max_frames // down
         # text adapter
         self.text_in = nn.Linear(text_dim, w)
-        self.adapter = nn.ModuleList(
-            [EncoderBlock(w, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.adapter_depth)]
-        )
+        self.adapter = nn.ModuleList([EncoderBlock(w, m.heads, m.mlp_ratio, m.dropout) for _ in range(m.adapter_depth)])
         self.adapter_norm = nn.LayerNorm(w)
         # motion backbone
         self.mask_latent = nn.Parameter(torch.zeros(latent_dim))
         nn.init.normal_(self.mask_latent, std=0.02)
         self.latent_in = nn.Linear(latent_dim, w)
         self.register_buffer("positions", sinusoidal_positions(self.max_latents, w), persistent=False)
-        self.blocks = nn.ModuleList([DecoderBlock(w, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.depth)])
+        self.blocks = nn.ModuleList([DecoderBlock(w, m.heads, m.mlp_ratio, m.dropout) for _ in range(m.depth)])
         self.norm = nn.LayerNorm(w)
-        self.flow = FlowHead(latent_dim, w, cfg.flow_width, cfg.flow_depth)
+        self.flow = FlowHead(latent_dim, w, m.flow_width, m.flow_depth)
         # length head: pooled text -> distribution over the number of latents (1 .. max_latents)
         self.length_head = nn.Sequential(nn.Linear(w, w), nn.GELU(), nn.Linear(w, self.max_latents))
         # per-dimension statistics of the autoencoder's latents (the flow runs on standardised latents)
@@ -166,6 +165,6 @@ class MoLingo(nn.Module):
         masked = rank < n_mask[:, None]  # (B, L)
         w = self.encode_text(text_tokens, text_pad)
         z = self(x1, masked, pad, w, text_pad)  # (B, L, W)
-        flow = self.flow.loss(z[masked], x1[masked], self.cfg.flow_batch_mul)
+        flow = self.flow.loss(z[masked], x1[masked], self.cfg.training.flow_batch_mul)
         length = F.cross_entropy(self.length_logits(w, text_pad), (n_valid - 1).clamp(0, self.max_latents - 1))
-        return {"flow": flow, "length": length, "total": flow + self.cfg.length_loss_weight * length}
+        return {"flow": flow, "length": length, "total": flow + self.cfg.training.length_loss_weight * length}

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from generator.model.autoencoder import MotionAutoencoder
-from generator.model.config import FPS
+from generator.model.config import FPS, GenConfig
 from generator.model.text_encoders import TextEncoder, pad_tokens
 from generator.model.transformer import MoLingo
 from generator.motion import repr272
@@ -79,7 +79,7 @@ class Sampler:
         """Motion lengths (frames) drawn from the length head's distribution, within [min_frames, max_frames]."""
         w, pad = self._text(prompts, with_null=False)
         logits = self.model.length_logits(w, pad)  # (B, max_latents)
-        lo = max(1, math.ceil(self.model.cfg.min_frames / self.down))
+        lo = max(1, math.ceil(self.model.cfg.model.min_frames / self.down))
         logits[:, : lo - 1] = -float("inf")
         n = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0] + 1
         return [int(k) * self.down for k in n]
@@ -217,10 +217,10 @@ class Sampler:
         elif frames is None:
             frames = self.predict_frames(prompts, gen)
         frames = [f // self.down * self.down for f in frames]
-        if min(frames) < self.down or max(frames) > self.model.cfg.max_frames:
+        if min(frames) < self.down or max(frames) > self.model.cfg.model.max_frames:
             raise InputError(
-                f"motion length must be between {self.down} and {self.model.cfg.max_frames} frames "
-                f"({self.model.cfg.max_frames / FPS:g} s at {FPS} fps)"
+                f"motion length must be between {self.down} and {self.model.cfg.model.max_frames} frames "
+                f"({self.model.cfg.model.max_frames / FPS:g} s at {FPS} fps)"
             )
         n_latents = [f // self.down for f in frames]
         known = known_mask = None
@@ -320,19 +320,20 @@ def load_sampler(ckpt: str | Path, text_encoder: str | None = None) -> tuple[Sam
     if not (ckpt / "config.json").exists():
         raise InputError(f"no generator checkpoint in {ckpt}; {TRAIN_HINT}")
     model, ae, config = load_generator(ckpt)
-    name = text_encoder or model.cfg.text_encoder
-    encoder = get_text_encoder(name, model.cfg.max_text_tokens)
+    name = text_encoder or model.cfg.model.text_encoder
+    encoder = get_text_encoder(name, model.cfg.model.max_text_tokens)
     if encoder.dim != model.text_in.in_features:
         raise InputError(
             f"text encoder {name!r} gives {encoder.dim}-d tokens but the checkpoint was trained on "
-            f"{model.cfg.text_encoder!r} ({model.text_in.in_features}-d)"
+            f"{model.cfg.model.text_encoder!r} ({model.text_in.in_features}-d)"
         )
     return Sampler(model, ae, encoder), config
 
 
-def sample_options(cfg, seed: int, **overrides) -> SampleOptions:
-    """SampleOptions from a model config's sampling defaults (`GenConfig`), with overrides (None keeps the default)."""
-    opts = {"outer_steps": cfg.outer_steps, "flow_steps": cfg.flow_steps, "cfg_scale": cfg.cfg_scale,
-            "refresh": cfg.noise_refresh}  # fmt: skip
+def sample_options(cfg: GenConfig, seed: int, **overrides) -> SampleOptions:
+    """SampleOptions from a generator config's sampling defaults, with overrides (None keeps the default)."""
+    d = cfg.sampling
+    opts = {"outer_steps": d.outer_steps, "flow_steps": d.flow_steps, "cfg_scale": d.cfg_scale,
+            "refresh": d.noise_refresh}  # fmt: skip
     opts.update({k: v for k, v in overrides.items() if v is not None})
     return SampleOptions(seed=seed, **opts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +86,9 @@ def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: rand
 
 
 def configure(args) -> GenConfig:
-    cfg = apply_overrides(get_preset(args.preset).gen, args, text_encoder=args.text_encoder)
+    cfg = get_preset(args.preset).gen
+    model = cfg.model if args.text_encoder is None else replace(cfg.model, text_encoder=args.text_encoder)
+    cfg = replace(cfg, model=model, training=apply_overrides(cfg.training, args))
     if not (0 <= args.atm <= 10):
         raise InputError(f"--atm must be in [0, 10], got {args.atm}")
     return cfg.validate()
@@ -104,6 +107,11 @@ def atm_loss_fn(args, device: torch.device):
     return ATMLoss(load_evaluator(path, device=str(device)))
 
 
+def same_but_steps(cfg: GenConfig) -> GenConfig:
+    """The config with its step count zeroed: a resumed run may train longer, nothing else may differ."""
+    return replace(cfg, training=replace(cfg.training, steps=0))
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     for e, p in zip(ema.parameters(), model.parameters()):
@@ -120,6 +128,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
 
     out = Path(args.out)
     cfg = configure(args) if cfg is None else cfg.validate()
+    train_cfg = cfg.training
     rng = random.Random(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -130,7 +139,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     atm = atm_loss_fn(args, device)
     items = encode_dataset(ae, args.data, device, progress=not args.quiet, mirror=getattr(args, "mirror", False))
     all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
-    enc = get_text_encoder(cfg.text_encoder, cfg.max_text_tokens)
+    enc = get_text_encoder(cfg.model.text_encoder, cfg.model.max_text_tokens)
     captions = sorted({text for _, caps in items for text, _, _ in caps} | {NULL_PROMPT})
     cache = DiskTextCache(out / f"text_cache_{Path(enc.name).name}.safetensors", enc, captions,
                           show_progress=not args.quiet)  # fmt: skip
@@ -145,13 +154,14 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     decay_params = [p for n, p in model.named_parameters() if p.ndim >= 2]
     other_params = [p for n, p in model.named_parameters() if p.ndim < 2]
     opt = torch.optim.AdamW(
-        [{"params": decay_params, "weight_decay": cfg.weight_decay}, {"params": other_params, "weight_decay": 0.0}],
-        lr=cfg.lr, betas=cfg.betas,
+        [{"params": decay_params, "weight_decay": train_cfg.weight_decay},
+         {"params": other_params, "weight_decay": 0.0}],
+        lr=train_cfg.lr, betas=train_cfg.betas,
     )  # fmt: skip
     start = 0
     if args.resume:
         state = load_train_state(out)
-        if {**to_dict(from_dict(GenConfig, state["config"])), "steps": 0} != {**to_dict(cfg), "steps": 0}:
+        if same_but_steps(from_dict(GenConfig, state["config"])) != same_but_steps(cfg):
             raise InputError(f"{out}: the saved run used a different configuration; resume with the same flags")
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
@@ -181,11 +191,12 @@ def train(args, cfg: GenConfig | None = None) -> dict:
 
     ae_on_device = copy.deepcopy(ae).to(device) if atm is not None else None
     model.train()
-    bar = tqdm(range(start, cfg.steps), desc="generator", disable=args.quiet, initial=start, total=cfg.steps)
+    steps = train_cfg.steps
+    bar = tqdm(range(start, steps), desc="generator", disable=args.quiet, initial=start, total=steps)
     for step in bar:
         for group in opt.param_groups:
-            group["lr"] = cfg.lr * lr_factor(step, cfg.warmup, cfg.steps, cosine=False)
-        x1, pad, texts = sample_batch(items, cfg.batch_size, model.max_latents, cfg.cfg_drop, rng)
+            group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup, train_cfg.steps, cosine=False)
+        x1, pad, texts = sample_batch(items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng)
         tokens, text_pad = cache.tokens(texts)
         x1, pad, tokens, text_pad = x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device)
         losses = model.loss(x1, pad, tokens, text_pad)
@@ -194,14 +205,14 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             losses.update(atm_inter=aligned["inter"], atm_intra=aligned["intra"])
             losses["total"] = losses["total"] + args.atm * aligned["total"]
             atm_history.append(float(aligned["total"].detach()))
-        optimizer_step(opt, model, losses["total"], cfg.grad_clip)
-        ema_update(ema, model, min(cfg.ema, (1 + step) / (10 + step)))  # EMA warm-up for short runs
+        optimizer_step(opt, model, losses["total"], train_cfg.grad_clip)
+        ema_update(ema, model, min(train_cfg.ema, (1 + step) / (10 + step)))  # EMA warm-up for short runs
         history.append(float(losses["flow"].detach()))
         bar.set_postfix(flow=f"{history[-1]:.4f}")
-        log_step(writer, "gen", losses, step, args.save_every, cfg.steps, checkpoint)
-    checkpoint(cfg.steps)
+        log_step(writer, "gen", losses, step, args.save_every, train_cfg.steps, checkpoint)
+    checkpoint(train_cfg.steps)
     writer.close()
-    result = loss_summary(history, cfg.steps)
+    result = loss_summary(history, train_cfg.steps)
     if atm_history:
         result["last_atm"] = atm_history[-1]
     print(f"generator saved to {out} (flow loss {result['first_loss']:.4f} -> {result['last_loss']:.4f})")

@@ -56,13 +56,15 @@ def generator_dir(tmp_path_factory):
     """A tiny untrained MoLingo checkpoint: exercises the wiring to the sampler, not generation quality."""
     from generator.model.autoencoder import MotionAutoencoder
     from generator.model.checkpoint import save_checkpoint
-    from generator.model.config import AEConfig, GenConfig
+    from generator.model.config import AEConfig, GenConfig, GenModelConfig, SamplingConfig
     from generator.model.transformer import MoLingo
 
     torch.manual_seed(0)
     ae = MotionAutoencoder(AEConfig(kind="vae", width=32, latent_dim=8, down=4))
-    gen_cfg = GenConfig(width=32, depth=1, heads=2, adapter_depth=1, flow_depth=1, flow_width=32, outer_steps=2,
-                        flow_steps=2)  # fmt: skip
+    gen_cfg = GenConfig(
+        GenModelConfig(width=32, depth=1, heads=2, adapter_depth=1, flow_depth=1, flow_width=32),
+        sampling=SamplingConfig(outer_steps=2, flow_steps=2),
+    )
     return save_checkpoint(tmp_path_factory.mktemp("gen"), ae, MoLingo(gen_cfg, 8, 4, 384))
 
 

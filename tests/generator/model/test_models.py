@@ -11,7 +11,7 @@ import torch
 
 from generator.model.autoencoder import CausalConv1d, MotionAutoencoder, ae_loss, semantic_loss, window_average
 from generator.model.checkpoint import load_autoencoder, load_generator, save_checkpoint
-from generator.model.config import AEConfig, GenConfig, from_dict, get_preset, to_dict
+from generator.model.config import AEConfig, GenConfig, GenModelConfig, from_dict, get_preset, to_dict
 from generator.model.text_encoders import check_prompt, get_text_encoder
 from generator.model.transformer import MoLingo
 from generator.motion import repr272
@@ -21,7 +21,8 @@ from generator.motion.rotations import axis_angle_to_matrix
 from generator.sampling.sampler import Completion, SampleOptions, Sampler
 
 AE_CFG = AEConfig(kind="sae", width=32, latent_dim=8, down=4, window=32)
-GEN_CFG = GenConfig(width=32, depth=2, heads=2, adapter_depth=1, flow_depth=2, flow_width=32, max_frames=120)
+GEN_MODEL = GenModelConfig(width=32, depth=2, heads=2, adapter_depth=1, flow_depth=2, flow_width=32, max_frames=120)
+GEN_CFG = GenConfig(GEN_MODEL)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -130,13 +131,13 @@ def test_transformer_respects_padding_masks(encoder):
     model, _ = tiny_models(encoder)
     tokens, tpad = encoder.encode(["a person walks", "someone waves with both hands high above the head"])
     w = model.encode_text(tokens, tpad)
-    assert w.shape == (2, tokens.shape[1], GEN_CFG.width)
+    assert w.shape == (2, tokens.shape[1], GEN_MODEL.width)
     lat = torch.randn(2, 10, AE_CFG.latent_dim)
     pad = torch.zeros(2, 10, dtype=torch.bool)
     pad[0, 6:] = True
     masked = torch.rand(2, 10) < 0.5
     z = model(lat, masked, pad, w, tpad)
-    assert z.shape == (2, 10, GEN_CFG.width)
+    assert z.shape == (2, 10, GEN_MODEL.width)
     lat2 = lat.clone()
     lat2[0, 6:] = 100.0  # padded motion latents must not matter
     tokens2 = tokens.clone()
@@ -144,12 +145,12 @@ def test_transformer_respects_padding_masks(encoder):
     z2 = model(lat2, masked, pad, model.encode_text(tokens2, tpad), tpad)
     assert torch.allclose(z[0, :6], z2[0, :6], atol=1e-5)
     assert torch.allclose(z[1], z2[1], atol=1e-5)
-    assert model.length_logits(w, tpad).shape == (2, GEN_CFG.max_frames // AE_CFG.down)
+    assert model.length_logits(w, tpad).shape == (2, GEN_MODEL.max_frames // AE_CFG.down)
 
 
 def test_flow_head_starts_at_zero_and_loss_is_finite(encoder):
     model = MoLingo(GEN_CFG, AE_CFG.latent_dim, AE_CFG.down, encoder.dim)
-    x, t, z = torch.randn(5, 8), torch.rand(5), torch.randn(5, GEN_CFG.width)
+    x, t, z = torch.randn(5, 8), torch.rand(5), torch.randn(5, GEN_MODEL.width)
     assert torch.equal(model.flow(x, t, z), torch.zeros(5, 8))  # adaLN-zero
     lat = torch.randn(3, 7, 8)
     pad = torch.zeros(3, 7, dtype=torch.bool)
@@ -197,7 +198,7 @@ def test_sampler_postprocesses_unless_asked_for_the_raw_output(encoder):
 def test_cfg_scale_one_equals_the_conditional_pass(encoder):
     model, ae = tiny_models(encoder)
     sampler = Sampler(model, ae, encoder)
-    z_c, z_u = torch.randn(6, GEN_CFG.width), torch.randn(6, GEN_CFG.width)
+    z_c, z_u = torch.randn(6, GEN_MODEL.width), torch.randn(6, GEN_MODEL.width)
     opts = SampleOptions(flow_steps=8, cfg_scale=1.0, refresh=0.3)
     guided = sampler._flow(z_c, z_u, opts, torch.Generator().manual_seed(3), sep=False)  # both halves, one batch
     conditional = sampler._flow(z_c, None, opts, torch.Generator().manual_seed(3), sep=False)
@@ -221,7 +222,7 @@ def test_fast_sampler_matches_the_reference_mode(encoder):
 def test_length_head_gives_lengths_in_range(encoder):
     model, ae = tiny_models(encoder)
     frames = Sampler(model, ae, encoder).predict_frames(["walk", "run"], torch.Generator().manual_seed(0))
-    assert all(GEN_CFG.min_frames <= f <= GEN_CFG.max_frames and f % AE_CFG.down == 0 for f in frames)
+    assert all(GEN_MODEL.min_frames <= f <= GEN_MODEL.max_frames and f % AE_CFG.down == 0 for f in frames)
 
 
 def _joints(features: np.ndarray) -> np.ndarray:
@@ -297,13 +298,28 @@ def test_presets_round_trip_and_reject_bad_values():
         assert from_dict(AEConfig, to_dict(preset.ae)) == preset.ae
         assert from_dict(GenConfig, to_dict(preset.gen)) == preset.gen
     paper = get_preset("paper")
-    assert (paper.gen.width, paper.gen.depth, paper.gen.heads, paper.gen.flow_depth, paper.gen.flow_width) == (
+    m = paper.gen.model
+    assert (m.width, m.depth, m.heads, m.flow_depth, m.flow_width) == (
         1024, 16, 16, 8, 1280,
     )  # fmt: skip
     with pytest.raises(InputError):
         get_preset("huge")
     with pytest.raises(InputError):
         AEConfig(down=3).validate()
+
+
+def test_generator_config_parts_and_the_flat_form_of_older_checkpoints():
+    """GenConfig is three parts (network, training recipe, sampling defaults); a flat dict, as checkpoints were
+    written before the split, loads into the same parts; an unknown key names itself."""
+    cfg = get_preset("tiny").gen
+    flat = {k: v for part in to_dict(cfg).values() for k, v in part.items()}
+    assert GenConfig.from_dict(flat) == cfg == from_dict(GenConfig, to_dict(cfg))
+    assert set(to_dict(cfg)) == {"model", "training", "sampling"}
+    assert cfg.model.width == 256 and cfg.training.steps == 50000 and cfg.sampling.cfg_scale == 4.0
+    with pytest.raises(InputError, match="colour"):
+        GenConfig.from_dict({**flat, "colour": 1})
+    with pytest.raises(InputError, match="colour"):
+        GenConfig.from_dict({"model": {"colour": 1}})
 
 
 def test_unavailable_text_encoders_give_a_clear_error():

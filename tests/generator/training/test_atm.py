@@ -72,14 +72,15 @@ def test_atm_loss_through_the_evaluator_reaches_the_generator(evaluator):
 
 def test_molingo_atm_loss_reaches_the_transformer_and_flow_head(evaluator):
     from generator.model.autoencoder import MotionAutoencoder
-    from generator.model.config import AEConfig, GenConfig
+    from generator.model.config import AEConfig, GenConfig, GenModelConfig
     from generator.model.text_encoders import get_text_encoder
     from generator.model.transformer import MoLingo
     from generator.training.atm import molingo_atm_loss, molingo_atm_step
 
     torch.manual_seed(4)
     ae = MotionAutoencoder(AEConfig(kind="vae", width=32, latent_dim=8, down=4)).requires_grad_(False)
-    model = MoLingo(GenConfig(width=32, depth=1, heads=2, adapter_depth=1, flow_depth=1, flow_width=32), 8, 4, 384)
+    net = GenModelConfig(width=32, depth=1, heads=2, adapter_depth=1, flow_depth=1, flow_width=32)
+    model = MoLingo(GenConfig(net), 8, 4, 384)
     with torch.no_grad():  # the flow head is adaLN-zero initialised: it passes no gradient upstream until trained
         for p in model.flow.parameters():
             p.add_(0.05 * torch.randn_like(p))

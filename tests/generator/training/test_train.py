@@ -4,13 +4,14 @@ sampling CLI's outputs and its one-line errors."""
 from __future__ import annotations
 
 import types
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from generator.data.writer import write_clip
-from generator.model.config import AEConfig, GenConfig
+from generator.model.config import AEConfig, GenConfig, GenModelConfig, GenTrainConfig
 from generator.motion import repr272
 from generator.motion.errors import InputError
 from generator.motion.file import load_motion
@@ -19,12 +20,16 @@ from generator.motion.rotations import axis_angle_to_matrix
 
 AE_CFG = AEConfig(kind="sae", width=32, latent_dim=8, down=4, window=32, batch_size=8, steps=40, warmup=5, lr=2e-3)
 GEN_CFG = GenConfig(
-    width=32, depth=2, heads=2, adapter_depth=1, flow_depth=2, flow_width=32, max_frames=120, batch_size=16,
-    steps=40, warmup=5, lr=2e-3,
-)  # fmt: skip
+    GenModelConfig(width=32, depth=2, heads=2, adapter_depth=1, flow_depth=2, flow_width=32, max_frames=120),
+    GenTrainConfig(batch_size=16, steps=40, warmup=5, lr=2e-3),
+)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _with_steps(steps: int) -> GenConfig:
+    return replace(GEN_CFG, training=replace(GEN_CFG.training, steps=steps))
 
 
 def _clip(kind: str, t: int, rng: np.random.Generator):
@@ -113,7 +118,7 @@ def test_generator_training_lowers_the_loss_and_resumes(trained):
     assert r["last_loss"] < 0.7 * r["first_loss"]
     args = trained["args"]
     args.resume = True
-    more = GenConfig(**{**GEN_CFG.__dict__, "steps": 44})
+    more = _with_steps(44)
     resumed = train.train(args, more)
     assert resumed["steps"] == 44
     state = torch.load(trained["gen"] / "train_state.pt", weights_only=False)
@@ -122,7 +127,6 @@ def test_generator_training_lowers_the_loss_and_resumes(trained):
 
 def test_generator_fine_tunes_with_the_atm_losses(trained, tiny_data, tmp_path):
     import shutil
-    from dataclasses import replace
 
     from generator import train
     from generator.eval.evaluator import PRESETS, TMREvaluator, save_evaluator
@@ -133,11 +137,11 @@ def test_generator_fine_tunes_with_the_atm_losses(trained, tiny_data, tmp_path):
     argv = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "gen"), "--quiet",
             "--resume", "--atm", "0.01", "--evaluator", str(tmp_path / "ev")]  # fmt: skip
     steps = torch.load(tmp_path / "gen" / "train_state.pt", weights_only=False)["step"] + 2
-    result = train.train(train.build_parser().parse_args(argv), GenConfig(**{**GEN_CFG.__dict__, "steps": steps}))
+    result = train.train(train.build_parser().parse_args(argv), _with_steps(steps))
     assert result["steps"] == steps and np.isfinite(result["last_atm"]) and result["last_atm"] >= 0
     argv[-1] = str(tmp_path / "no_evaluator")
     with pytest.raises(InputError, match="needs a trained evaluator"):
-        train.train(train.build_parser().parse_args(argv), GenConfig(**{**GEN_CFG.__dict__, "steps": steps + 2}))
+        train.train(train.build_parser().parse_args(argv), _with_steps(steps + 2))
 
 
 def test_evaluate_ae_prints_mpjpe(trained, tiny_data, capsys):
