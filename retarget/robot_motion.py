@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from generator.motion.errors import InputError, atomic_path, check_arrays, read_npz
+from generator.motion.errors import InputError, check_arrays, read_npz, write_npz
 from retarget import robot
 
 FPS = 50.0
@@ -157,9 +157,7 @@ class RobotMotion:
             "source_text": np.asarray(self.source_text, dtype=str), "foot_contacts": np.asarray(contacts, dtype=bool),
         }  # fmt: skip
         arrays.update({k: np.asarray(v) for k, v in self.extras.items()})
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez(tmp, **arrays)
-        return path
+        return write_npz(path, arrays, compressed=False)
 
 
 def load_robot_motion(path: str | Path) -> RobotMotion:

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from generator.motion.configs import choose_preset
-from generator.motion.errors import InputError, atomic_path, read_npz
+from generator.motion.errors import InputError, atomic_path, read_npz, write_npz
 from retarget import robot
 from retarget.robot_motion import RobotMotion
 from sim.scene import G1Scene, model_hash
@@ -227,8 +227,7 @@ class Rollout:
     def save(self, path: str | Path) -> Path:
         """Write ROLLOUT.npz and the sibling ROLLOUT.json (settings), each atomically."""
         path = Path(path)
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez_compressed(tmp, **self.arrays())
+        write_npz(path, self.arrays())
         with atomic_path(path.with_suffix(".json")) as tmp:
             tmp.write_text(json.dumps({"settings": self.settings}, indent=2, sort_keys=True))
         return path

@@ -446,6 +446,27 @@ def test_signal_during_a_write_cleans_up(sig, status, word, tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".long.mp4.*"))
 
 
+def test_a_signal_swallowed_in_a_finaliser_still_ends_the_command(tmp_path, capsys):
+    """Python drops an exception raised inside a finaliser (seen under load: SIGTERM landing in logging's lock
+    release let a render finish with exit 0): the command still exits 143 with one line and commits no file."""
+    from generator.motion.errors import atomic_path, cli_entry
+
+    class SignalsOnDelete:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler's exception is raised inside __del__ and ignored
+
+    @cli_entry
+    def main() -> int:
+        with atomic_path(tmp_path / "out.txt") as tmp:
+            tmp.write_text("half")
+            SignalsOnDelete()
+        return 0
+
+    assert main() == 143
+    assert capsys.readouterr().err.strip() == "terminated"
+    assert not list(tmp_path.iterdir())
+
+
 PRESET_CASES = {
     "controller.train": ("controller.train", ["--out", "{tmp}/run", "--preset", "nope"]),
     "generator.train_ae": ("generator.train_ae", ["--data", "{dataset}", "--out", "{tmp}/ae", "--preset", "nope"]),

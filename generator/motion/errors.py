@@ -42,8 +42,32 @@ class Interrupted(BaseException):
 _inputs: set[tuple[int, int]] | None = None  # (device, inode) of the files read by the running command
 
 
+_pending_signal: int | None = None  # a signal received by the running command (its exception may be swallowed)
+
+
+def _signal_exception(signum: int) -> BaseException:
+    return Terminated() if signum == signal.SIGTERM else Interrupted()
+
+
 def _on_signal(signum, frame) -> None:
-    raise Terminated() if signum == signal.SIGTERM else Interrupted()
+    global _pending_signal
+    _pending_signal = signum
+    raise _signal_exception(signum)
+
+
+def check_signal() -> None:
+    """Raise the pending signal's exception again: Python drops an exception raised where it cannot propagate (a
+    finaliser, a logging hook), so a write checks here before it commits its file."""
+    if _pending_signal is not None:
+        raise _signal_exception(_pending_signal)
+
+
+def _unraisable(hook):
+    def quiet(u) -> None:  # a signal swallowed in a finaliser: reported once by cli_entry, not as a traceback
+        if not isinstance(u.exc_value, (Terminated, Interrupted)):
+            hook(u)
+
+    return quiet
 
 
 def _os_message(e: OSError) -> str:
@@ -58,13 +82,17 @@ def cli_entry(main: Callable[..., int | None]) -> Callable[..., int]:
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs) -> int:
-        global _inputs
+        global _inputs, _pending_signal
         outer, _inputs = _inputs, set()
-        handlers = {}
+        outer_signal, _pending_signal = _pending_signal, None
+        handlers, hook = {}, sys.unraisablehook
         if _in_main_thread():
             handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+            sys.unraisablehook = _unraisable(hook)
         try:
-            return int(main(*args, **kwargs) or 0)
+            status = int(main(*args, **kwargs) or 0)
+            check_signal()  # a signal whose exception was swallowed still ends the command with its status
+            return status
         except InputError as e:
             return _fail(str(e))
         except FileNotFoundError as e:
@@ -82,7 +110,8 @@ def cli_entry(main: Callable[..., int | None]) -> Callable[..., int]:
             print("terminated", file=sys.stderr)
             return 143
         finally:
-            _inputs = outer
+            _inputs, _pending_signal = outer, outer_signal
+            sys.unraisablehook = hook
             for s, h in handlers.items():
                 signal.signal(s, h)
 
@@ -172,6 +201,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the final file the usual permissions
     try:
         yield Path(tmp)
+        check_signal()
         try:
             os.replace(tmp, path)
         except OSError as e:
@@ -179,6 +209,15 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_npz(path: str | os.PathLike, arrays: dict, compressed: bool = True) -> Path:
+    """Write arrays to an .npz file atomically (numpy's own format, no pickled objects); returns the path."""
+    import numpy as np
+
+    with atomic_path(path, suffix=".npz") as tmp:
+        (np.savez_compressed if compressed else np.savez)(tmp, **arrays)
+    return Path(path)
 
 
 def _check_npy_header(f, path: Path, name: str, max_bytes: int) -> None:

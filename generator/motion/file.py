@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from generator.motion import repr272
-from generator.motion.errors import InputError, atomic_path, check_arrays, read_npz
+from generator.motion.errors import InputError, check_arrays, read_npz, write_npz
 from generator.motion.skeleton import NUM_JOINTS
 
 FPS = 30
@@ -93,9 +93,7 @@ class HumanMotion:
         if self.frame_labels is not None:
             arrays["frame_labels"] = np.asarray(self.frame_labels, dtype=str)
         arrays.update({k: np.asarray(v) for k, v in self.extras.items()})
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez_compressed(tmp, **arrays)
-        return path
+        return write_npz(path, arrays)
 
 
 def load_motion(path: str | Path) -> HumanMotion:
