@@ -129,7 +129,7 @@ def render_preview(
     cam.azimuth, cam.elevation, cam.distance = AZIMUTH, ELEVATION, DISTANCE
     qpos = motion.qpos
     try:
-        with atomic_path(path, suffix=".mp4") as tmp:
+        with atomic_path(path, suffix=".mp4", isolated=True) as tmp:
             writer = imageio.get_writer(
                 tmp, format="FFMPEG", mode="I", fps=motion.fps / stride, codec="libx264", pixelformat="yuv420p",
                 macro_block_size=2, quality=6, ffmpeg_log_level="error",

@@ -125,7 +125,7 @@ def render_video(
     model.vis.quality.offsamples = 0
     renderer = make_renderer(model, height, width)  # picks the offscreen GL backend at call time
     try:
-        with atomic_path(path, suffix=".mp4") as tmp:
+        with atomic_path(path, suffix=".mp4", isolated=True) as tmp:
             writer = imageio.get_writer(tmp, fps=rollout.fps / stride, codec="libx264", quality=7, macro_block_size=8)
             try:
                 frames = range(0, rollout.num_frames, stride)

@@ -186,20 +186,34 @@ def check_output(path: str | os.PathLike) -> Path:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None):
+def atomic_path(path: str | os.PathLike, suffix: str | None = None, isolated: bool = False):
     """Yield a temporary sibling path to write to; it replaces `path` only if the block finishes cleanly (an
-    interrupt or error leaves `path` as it was and no temporary file behind)."""
+    interrupt or error leaves `path` as it was and no temporary file behind). `isolated` puts the temporary file
+    in a private temporary directory, for writers that run in another process (ffmpeg): one still starting when
+    the block is interrupted cannot create the file again once that directory is gone."""
     path = check_output(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", suffix=suffix or path.suffix, dir=path.parent)
-    except OSError as e:
-        raise InputError(f"{path}: cannot write ({e.strerror or type(e).__name__})") from None
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the final file the usual permissions
-    try:
+    prefix, suffix = f".{path.name[:200]}.", suffix or path.suffix
+    folder: str | None = None
+    tmp: str | None = None
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    try:  # created with the signals held back, so that a signal at any point leaves nothing behind
+        signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isolated:
+                folder = tempfile.mkdtemp(prefix=prefix, dir=path.parent)
+                tmp = os.path.join(folder, f"video{suffix}")
+                open(tmp, "wb").close()
+            else:
+                fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+                os.close(fd)
+        except OSError as e:
+            raise InputError(f"{path}: cannot write ({e.strerror or type(e).__name__})") from None
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)  # a signal that came meanwhile is raised here
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the final file the usual permissions
         yield Path(tmp)
         check_signal()
         try:
@@ -207,8 +221,22 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None):
         except OSError as e:
             raise InputError(f"{path}: cannot write ({e.strerror or type(e).__name__})") from None
     finally:
-        if os.path.exists(tmp):
+        if folder is not None:
+            _remove_folder(folder)
+        elif tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _remove_folder(folder: str) -> None:
+    """Remove a private temporary directory, retrying for a second while a dying writer still adds to it."""
+    import shutil
+    import time
+
+    for _ in range(20):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.exists(folder):
+            return
+        time.sleep(0.05)
 
 
 def write_npz(path: str | os.PathLike, arrays: dict, compressed: bool = True) -> Path:

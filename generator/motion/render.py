@@ -255,7 +255,7 @@ def render_motions(
                 yield rgba[:height, : width * len(motions), :3].copy()
 
         out_fps = src_fps / stride
-        with atomic_path(path) as tmp:
+        with atomic_path(path, isolated=True) as tmp:
             if path.suffix.lower() == ".gif":
                 _save_gif(images(), tmp, out_fps)
             else:
