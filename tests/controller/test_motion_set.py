@@ -39,6 +39,8 @@ def test_learning_curve_plot(tmp_path) -> None:
     (run / "progress.csv").write_text("\n".join(rows) + "\n")
     out = learning_curve.plot({"run": learning_curve.read_progress(run)}, tmp_path / "curve.png")
     assert out.stat().st_size > 10_000
+    marked = learning_curve.main([str(run), "--out", str(tmp_path / "m.png"), "--mark", "12:odometry on"])
+    assert marked == 0 and (tmp_path / "m.png").stat().st_size > 10_000
 
 
 def learning_curve_fields() -> tuple[str, ...]:
@@ -53,13 +55,18 @@ def learning_curve_fields() -> tuple[str, ...]:
         ["controller.motion_set", "--out", "{tmp}/m", "--per-primitive", "0"],
         ["controller.motion_set", "--out", "{tmp}/m", "--seed", "-1"],
         ["controller.learning_curve", "{tmp}/nothing", "--out", "{tmp}/c.png"],
+        ["controller.learning_curve", "{run}", "--out", "{tmp}/c.png", "--mark", "twelve"],
+        ["controller.learning_curve", "{run}", "--out", "{tmp}/c.png", "--mark", "999:past the end"],
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, tmp_path, capsys) -> None:
     import importlib
 
     module = importlib.import_module(argv[0])
-    args = [a.replace("{tmp}", str(tmp_path)) for a in argv[1:]]
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "progress.csv").write_text(",".join(learning_curve_fields()) + "\n0,6144,1.0,1.0,0.1,20,0.5,10\n")
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{run}", str(run)) for a in argv[1:]]
     assert module.main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
