@@ -2,8 +2,8 @@
 
 Starts from mjlab's G1 flat tracking config (robot entity with actuators, self-collision sensor, action scale,
 BeyondMimic rewards and terminations) and replaces what differs: the library motion command with future frames,
-the deployable actor / privileged critic observations, PHC's body-deviation and motion-end terminations, and a
-switchable domain randomisation set.
+the deployable actor / privileged critic observations, PHC's body-deviation, world-drift and motion-end
+terminations, and a switchable domain randomisation set.
 """
 
 from __future__ import annotations
