@@ -40,9 +40,11 @@ def _composition(seed: int, max_speed: float):
     raise RuntimeError("no composition of the allowed primitives found")
 
 
-def set_jobs(per_primitive: int, mixed: int) -> list[tuple[str, str, int]]:
-    """(group, primitive or 'mixed', k) of every clip of a set, in file order."""
-    jobs = [(g, name, k) for g, names in GROUPS.items() for name in names for k in range(per_primitive)]
+def set_jobs(per_primitive: int, mixed: int, locomotion: int | None = None) -> list[tuple[str, str, int]]:
+    """(group, primitive or 'mixed', k) of every clip of a set, in file order; `locomotion` clips per locomotion
+    primitive (default `per_primitive`). Clip k is the same clip whatever the counts, so sets only grow."""
+    count = {"in_place": per_primitive, "locomotion": per_primitive if locomotion is None else locomotion}
+    jobs = [(g, name, k) for g, names in GROUPS.items() for name in names for k in range(count[g])]
     return jobs + [("mixed", "mixed", k) for k in range(mixed)]
 
 
@@ -60,15 +62,20 @@ def procedural_clip(name: str, k: int, seed: int, max_speed: float = MAX_SPEED):
 
 
 def build_motion_set(
-    out: str | Path, seed: int, per_primitive: int, max_speed: float = MAX_SPEED, mixed: int = 0
+    out: str | Path,
+    seed: int,
+    per_primitive: int,
+    max_speed: float = MAX_SPEED,
+    mixed: int = 0,
+    locomotion: int | None = None,
 ) -> list[Path]:
-    """Write `out/<group>/<primitive>_<k>.npz` robot motions, plus `mixed` compositions in `out/mixed/`; returns
-    the paths (existing files are kept)."""
+    """Write `out/<group>/<primitive>_<k>.npz` robot motions (`locomotion` clips per locomotion primitive, default
+    `per_primitive`), plus `mixed` compositions in `out/mixed/`; returns the paths (existing files are kept)."""
     from generator.data.gallery import clip_to_motion
     from retarget.pipeline import retarget_motion
 
     out = Path(out)
-    jobs = set_jobs(per_primitive, mixed)
+    jobs = set_jobs(per_primitive, mixed, locomotion)
     paths = []
     for group, name, k in tqdm(jobs, desc="motions", unit="clip"):
         path = out / group / f"{name}_{k}.npz"

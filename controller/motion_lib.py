@@ -184,6 +184,23 @@ class MotionLib:
         self.bin_failure_ema.mul_(1.0 - a).add_(a * self._bin_failures_now)
         self._bin_failures_now.zero_()
 
+    def load_failure_ema(self, names: Sequence[str], bin_failure_ema: torch.Tensor) -> int:
+        """Take a saved sampler state (motion names, their flattened per-bin failure EMA) for the motions it shares
+        with this library, so a resumed run keeps its hard negatives when clips are added; returns how many motions
+        were matched (0 when the saved library has a motion this one lacks: its bins cannot be told apart)."""
+        index = {name: i for i, name in enumerate(self.names)}
+        if any(name not in index for name in names):
+            return 0
+        ids = torch.tensor([index[name] for name in names], dtype=torch.long, device=self.device)
+        counts = self.num_bins[ids]
+        if int(counts.sum()) != bin_failure_ema.numel():
+            return 0
+        targets = torch.cat(
+            [torch.arange(int(n), device=self.device) + self.bin_offsets[i] for i, n in zip(ids, counts)]
+        )
+        self.bin_failure_ema[targets] = bin_failure_ema.to(self.device, torch.float32)
+        return len(names)
+
     def stats(self) -> list[dict[str, float | int | str]]:
         """Per-motion statistics: episodes, failures, completions, success rate among decided ones, sampling mass."""
         probs = self.sampling_probabilities()

@@ -159,8 +159,9 @@ def train(
         runner.current_learning_iteration += 1  # continue after the loaded iteration, never overwrite it
         sampler = resume_ckpt["infos"].get("sampler") or {}
         lib = env.unwrapped.command_manager.get_term("motion").library
-        if sampler.get("motions") == list(lib.names):  # same library: keep the hard-negative statistics
-            lib.bin_failure_ema.copy_(sampler["bin_failure_ema"].to(lib.device))
+        if sampler.get("motions"):  # keep the hard-negative statistics of the motions still trained on
+            kept = lib.load_failure_ema(sampler["motions"], sampler["bin_failure_ema"])
+            print(f"hard-negative statistics kept for {kept} of {lib.num_motions} motions")
     bar = attach_progress(runner, iters, out, p.ppo.num_steps_per_env * n)
     t0 = time.time()
     runner.learn(num_learning_iterations=iters, init_at_random_ep_len=False)

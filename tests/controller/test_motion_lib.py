@@ -52,6 +52,18 @@ def test_hard_negative_sampling(lib: MotionLib) -> None:
     assert stats["wave"]["sampling_prob"] > 0.9
 
 
+def test_failure_statistics_survive_added_motions() -> None:
+    """A resumed run on a grown library keeps each shared motion's per-bin failures; new motions start at zero."""
+    old = MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"])
+    old.bin_failure_ema.copy_(torch.tensor([0.1, 0.2, 0.3]))  # idle: 1 bin, wave: 2 bins
+    grown = MotionLib([wave(2.0), wave(3.0), idle(1.0)], TRACKED_BODIES, names=["wave", "wave_long", "idle"])
+    assert grown.load_failure_ema(old.names, old.bin_failure_ema) == 2
+    assert grown.bin_failure_ema.tolist() == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.0, 0.1])
+    shrunk = MotionLib([wave(2.0)], TRACKED_BODIES, names=["wave"])  # idle's bins cannot be placed: nothing kept
+    assert shrunk.load_failure_ema(old.names, old.bin_failure_ema) == 0
+    assert float(shrunk.bin_failure_ema.sum()) == 0.0
+
+
 def test_frames_helpers() -> None:
     q = torch.nn.functional.normalize(torch.randn(64, 4, generator=torch.Generator().manual_seed(1)), dim=-1)
     v = torch.randn(64, 3)

@@ -28,6 +28,12 @@ def test_build_groups_and_speed_cap(tmp_path) -> None:
     assert speed <= 0.8 + 0.05
     again = motion_set.build_motion_set(tmp_path, seed=5, per_primitive=1)  # existing files are kept
     assert again == paths
+    more = motion_set.build_motion_set(tmp_path, seed=5, per_primitive=1, max_speed=0.8, locomotion=2)
+    assert more[: len(motion_set.IN_PLACE)] == paths[: len(motion_set.IN_PLACE)]  # clip k is the same clip
+    assert sorted(p.name for p in more if p.parent.name == "locomotion") == sorted(
+        f"{n}_{k}.npz" for n in motion_set.LOCOMOTION for k in range(2)
+    )
+    assert load_robot_motion(tmp_path / "locomotion" / "walk_0.npz").joint_pos.tolist() == walk.joint_pos.tolist()
 
 
 def test_learning_curve_plot(tmp_path) -> None:
@@ -54,6 +60,7 @@ def learning_curve_fields() -> tuple[str, ...]:
     [
         ["controller.motion_set", "--out", "{tmp}/m", "--per-primitive", "0"],
         ["controller.motion_set", "--out", "{tmp}/m", "--seed", "-1"],
+        ["controller.motion_set", "--out", "{tmp}/m", "--locomotion", "0"],
         ["controller.learning_curve", "{tmp}/nothing", "--out", "{tmp}/c.png"],
         ["controller.learning_curve", "{run}", "--out", "{tmp}/c.png", "--mark", "twelve"],
         ["controller.learning_curve", "{run}", "--out", "{tmp}/c.png", "--mark", "999:past the end"],
