@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: the preset's (all-MiniLM-L6-v2); distilbert, t5-large (local weights) or a model directory",
     )
     p.add_argument("--split", default="train", help="split to train on")
+    p.add_argument("--mirror", action="store_true", help="also train on every clip mirrored, side words swapped")
+    p.add_argument(
+        "--side-negatives", action="store_true", help="side-swapped captions as hard negatives of the contrastive loss"
+    )
     p.add_argument("--no-log", action="store_true", help="no TensorBoard log")
     return p
 
@@ -48,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"--steps {args.steps}: expected 1..10000000")
     t0 = time.perf_counter()
     result = train(args.data, args.out, args.steps, args.seed, args.preset, args.train_preset, args.text_encoder,
-                   args.split, log=not args.no_log)  # fmt: skip
+                   args.split, log=not args.no_log, mirror=args.mirror,
+                   side_negatives=args.side_negatives)  # fmt: skip
     print(json.dumps(result, indent=2))
     print(f"wall time {time.perf_counter() - t0:.1f} s; evaluator in {args.out}")
     return 0

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from generator.data.mirror import mirror_caption
 from generator.model.text_encoders import MINILM, TextEncoder, get_text_encoder
 from generator.model.weights import fp16_state, load_json, load_weights, save_weights
 from generator.motion import repr272
@@ -46,6 +47,7 @@ class EvaluatorConfig:
     weight_contrastive: float = 0.1
     temperature: float = 0.1
     negative_filter: float = 0.85  # mask negatives whose caption similarity lies in (filter, 1)
+    side_negatives: bool = False  # each caption's side-swapped twin ("left" <-> "right") is a hard negative
     patch: int = 1  # motion frames per transformer token (1 = TMR; 4 makes a CPU-trainable evaluator)
     text_dim: int | None = None  # filled from the text encoder when built
 
@@ -266,7 +268,17 @@ class TMREvaluator(nn.Module):
                 + _kl(t_mu, t_logvar, None, None) + _kl(m_mu, m_logvar, None, None)
             )  # fmt: skip
         losses["latent"] = F.smooth_l1_loss(t_z, m_z)
-        losses["contrastive"] = info_nce(t_mu, m_mu, sentence, cfg.temperature, cfg.negative_filter)
+        hard = None
+        if cfg.side_negatives:
+            swapped = [mirror_caption(t) for t in texts]
+            keep = [i for i, (t, w) in enumerate(zip(texts, swapped, strict=True)) if w != t]
+            if keep:
+                w_tokens, w_mask = caption_tokens(self.text_model, [swapped[i] for i in keep])
+                hard = HardNegatives(
+                    self.text_distribution(w_tokens.to(features_norm), w_mask)[:, 0],
+                    torch.tensor([[swapped[i] == t for t in texts] for i in keep], device=features_norm.device),
+                )
+        losses["contrastive"] = info_nce(t_mu, m_mu, sentence, cfg.temperature, cfg.negative_filter, hard)
         losses["total"] = (
             cfg.weight_recons * losses["recons"] + cfg.weight_kl * losses.get("kl", 0.0)
             + cfg.weight_latent * losses["latent"] + cfg.weight_contrastive * losses["contrastive"]
@@ -282,11 +294,22 @@ def _kl(mu, logvar, mu_ref, logvar_ref) -> torch.Tensor:
     return kl.mean()
 
 
+@dataclass
+class HardNegatives:
+    """Extra captions that no motion of the batch matches (side-swapped twins): their text embeddings (H, D) and
+    which batch captions each one equals word for word (H, B), those pairs being positives, not negatives."""
+
+    text_emb: torch.Tensor
+    equals: torch.Tensor
+
+
 def info_nce(
     text_emb: torch.Tensor, motion_emb: torch.Tensor, sentence_emb: torch.Tensor | None,
-    temperature: float = 0.1, negative_filter: float = 0.85,
+    temperature: float = 0.1, negative_filter: float = 0.85, hard: HardNegatives | None = None,
 ) -> torch.Tensor:  # fmt: skip
-    """Symmetric InfoNCE on L2-normalised embeddings; negatives with caption cosine in (filter, 1) are masked."""
+    """Symmetric InfoNCE on L2-normalised embeddings; negatives with caption cosine in (filter, 1) are masked.
+    `hard` captions join every motion's candidate texts (motion -> text direction) unmasked by the cosine filter,
+    since a side-swapped twin is by construction close in wording, except against the motions they describe."""
     sim = F.normalize(text_emb, dim=-1) @ F.normalize(motion_emb, dim=-1).T / temperature
     if sentence_emb is not None:
         caption_sim = sentence_emb @ sentence_emb.T
@@ -294,7 +317,11 @@ def info_nce(
         drop.fill_diagonal_(False)
         sim = sim.masked_fill(drop, float("-inf"))
     labels = torch.arange(sim.shape[0], device=sim.device)
-    return 0.5 * (F.cross_entropy(sim, labels) + F.cross_entropy(sim.T, labels))
+    motion_to_text = sim.T
+    if hard is not None:
+        extra = F.normalize(motion_emb, dim=-1) @ F.normalize(hard.text_emb, dim=-1).T / temperature  # (B, H)
+        motion_to_text = torch.cat([motion_to_text, extra.masked_fill(hard.equals.T, float("-inf"))], dim=1)
+    return 0.5 * (F.cross_entropy(sim, labels) + F.cross_entropy(motion_to_text, labels))
 
 
 def pad_motions(motions: list[np.ndarray | torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

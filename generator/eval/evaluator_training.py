@@ -83,6 +83,18 @@ def retrieval_check(model: TMREvaluator, items: list[MotionTexts], seed: int = 0
     return {"top1": float(rp[0]), "top3": float(rp[2]), "mm_dist": metrics.mm_dist(t, m)}
 
 
+def mirrored(items: list[MotionTexts]) -> list[MotionTexts]:
+    """Every item mirrored left/right (repr272.mirror) with its captions' side words swapped (HumanML3D)."""
+    from generator.data.mirror import mirror_caption
+    from generator.motion import repr272
+
+    return [
+        MotionTexts(f"{it.name}~mirrored", repr272.mirror(torch.from_numpy(it.features)).numpy(),
+                    tuple(mirror_caption(c) for c in it.captions))
+        for it in items
+    ]  # fmt: skip
+
+
 def _rng_state(rng: np.random.Generator) -> dict:
     return {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()}
 
@@ -90,11 +102,15 @@ def _rng_state(rng: np.random.Generator) -> dict:
 def train(
     data: Path, out: Path, steps: int, seed: int = 0, preset: str = "ms272", train_preset: str | None = None,
     text_encoder: str | None = None, split: str = "train", log: bool = True, progress: bool = True,
+    mirror: bool = False, side_negatives: bool = False,
 ) -> dict[str, float]:  # fmt: skip
-    """Train (or resume) an evaluator for `steps` total steps; returns the last losses and the retrieval check."""
+    """Train (or resume) an evaluator for `steps` total steps; returns the last losses and the retrieval check.
+    `mirror` adds every clip mirrored with side-swapped captions; `side_negatives` makes each caption's side-swapped
+    twin a hard negative of the contrastive loss (so retrieval must tell left from right)."""
     cfg = choose_preset(PRESETS, preset, "evaluator")
     if text_encoder:
         cfg = replace(cfg, text_encoder=text_encoder)
+    cfg = replace(cfg, side_negatives=side_negatives or cfg.side_negatives)
     tcfg = choose_preset(
         TRAIN_PRESETS, train_preset or (preset if preset in TRAIN_PRESETS else "ms272"), "evaluator training"
     )
@@ -102,6 +118,8 @@ def train(
     rng = np.random.default_rng(seed)
     items = load_motion_texts(data, split, min_frames=tcfg.min_frames, max_frames=tcfg.max_frames, crop_long=True)
     mean, std = dataset_stats(data, items)
+    if mirror:
+        items = items + mirrored(items)
     encoder = get_text_encoder(resolve_text_encoder(cfg.text_encoder), cfg.max_text_tokens)
     model = TMREvaluator(replace(cfg, text_dim=encoder.dim), text_dim=encoder.dim, mean=mean, std=std)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
@@ -128,7 +146,7 @@ def train(
         with atomic_path(state_path) as tmp:
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                         "rng": _rng_state(rng), "train_config": asdict(tcfg)}, tmp)  # fmt: skip
-        save_evaluator(model, out, extra={"trained_steps": step, "data": str(data), "seed": seed,
+        save_evaluator(model, out, extra={"trained_steps": step, "data": str(data), "seed": seed, "mirror": mirror,
                                           "train_config": asdict(tcfg)})  # fmt: skip
 
     last: dict[str, float] = {}

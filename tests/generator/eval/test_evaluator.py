@@ -11,6 +11,7 @@ import torch
 
 from generator.eval.evaluator import (
     PRESETS,
+    HardNegatives,
     TMREvaluator,
     info_nce,
     lengths_to_mask,
@@ -19,7 +20,7 @@ from generator.eval.evaluator import (
     pad_motions,
     save_evaluator,
 )
-from generator.eval.evaluator_training import train
+from generator.eval.evaluator_training import mirrored, train
 from generator.motion.errors import InputError
 from generator.train_evaluator import main as train_main
 
@@ -83,6 +84,41 @@ def test_info_nce_masks_near_duplicate_captions():
     assert filtered < unfiltered
     perfect = info_nce(emb * 10, emb * 10, sentence)
     assert perfect < 0.01
+
+
+def test_side_swapped_hard_negatives():
+    """A side-swapped twin as close to a motion as its own caption costs that motion ln 2 (of 2 directions x 3 rows);
+    one equal word for word to a batch caption is that motion's positive, never its negative."""
+    text, motion = torch.eye(3), torch.eye(3)
+    base = info_nce(text, motion, None)
+    confusing = HardNegatives(text_emb=torch.eye(3)[:1] * 5, equals=torch.zeros(1, 3, dtype=torch.bool))
+    assert info_nce(text, motion, None, hard=confusing) == pytest.approx(float(base) + np.log(2) / 6, abs=1e-3)
+    far = HardNegatives(text_emb=-torch.eye(3)[:1], equals=torch.zeros(1, 3, dtype=torch.bool))
+    assert info_nce(text, motion, None, hard=far) == pytest.approx(float(base), abs=1e-4)
+    own = HardNegatives(text_emb=torch.eye(3)[:1] * 5, equals=torch.tensor([[True, False, False]]))
+    assert info_nce(text, motion, None, hard=own) == pytest.approx(float(base), abs=1e-4)
+
+
+def test_side_negative_loss_and_mirrored_items(tiny, eval_data):
+    texts = ["someone waves the right hand", "a person jumps", "someone waves the left hand"]
+    feats, lengths = pad_motions([np.random.default_rng(i).normal(size=(24, 272)) for i in range(3)])
+    model = TMREvaluator(replace(PRESETS["tiny"], text_dim=TEXT_DIM, side_negatives=True), text_dim=TEXT_DIM)
+    model.load_state_dict(tiny.state_dict())
+    torch.manual_seed(0)
+    with_hard = model.train().losses(feats, lengths, texts).losses["contrastive"]
+    torch.manual_seed(0)
+    without = tiny.train().losses(feats, lengths, texts).losses["contrastive"]
+    tiny.eval()
+    assert torch.isfinite(with_hard) and with_hard != without
+    items = load_motion_texts(eval_data, "train")
+    twins = mirrored(items)
+    assert [t.name for t in twins] == [f"{it.name}~mirrored" for it in items]
+    from generator.data.mirror import mirror_caption
+    from generator.motion import repr272
+
+    assert twins[0].captions == tuple(mirror_caption(c) for c in items[0].captions)
+    again = repr272.mirror(torch.from_numpy(twins[0].features)).numpy()
+    np.testing.assert_allclose(again, items[0].features, atol=1e-5)
 
 
 def test_save_load_round_trip_and_bad_files(tiny, tmp_path):
