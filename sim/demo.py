@@ -317,6 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     result = run_demo(humans, out, policy, args.seed, source, args.video_stride, video=not args.no_video)
     s = result.scores["summary"]
     print(f"fell={s['fell']} success={s['success']} g_mpjpe={s['g_mpjpe_mm']} mm cost={s['physical_cost']}")
+    sem = result.scores.get("semantics") or {}
+    if sem:
+        checks = "; ".join(
+            f"{c['action']} {c['measure']}: robot {c['robot']} / reference {c['reference']}" for c in sem["checks"]
+        )
+        print(f"did what the text said: {sem['correct']} (robot: {', '.join(sem['robot_actions'])}); {checks}")
     print(f"report: {result.files['report']}")
     return 0
 

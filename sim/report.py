@@ -84,12 +84,18 @@ def _timelines(semantics: dict) -> str:
         f"{s['action']}: asked {s['requested']}, reference {s['reference']}, robot {s['robot']}"
         for s in semantics.get("sides", [])
     )
+    checks = "; ".join(
+        f"{c['action']}: {c['measure']} robot {c['robot']}, reference {c['reference']}"
+        + ("" if "raised" not in c else " (raised)" if c["raised"] else " (not raised)")
+        for c in semantics.get("checks", [])
+    )
     return (
         f"<h2>Did the robot do what the text said?</h2><p>{verdict}. Requested, in order: {html.escape(requested)}; "
         f"recognised on the robot: {html.escape(', '.join(semantics.get('robot_actions', [])))}"
         + (f'; <span class="bad">missing: {html.escape(", ".join(missing))}</span>' if missing else "")
         + (f"; sides: {html.escape(sides)}" if sides else "")
         + f"; reference action frames also performed: {semantics.get('reference_frames_performed')}.</p>"
+        + (f"<p>Checks: {html.escape(checks)}.</p>" if checks else "")
         + "".join(out)
     )
 

@@ -21,6 +21,8 @@ from retarget import robot
 FALLEN = "fallen"
 ONE_SIDED = frozenset({"wave", "punch", "point", "reach up", "side step", "turn"})  # actions a prompt may side
 _ARM = frozenset({"wave", "punch", "point", "reach up"})
+_LOCOMOTION = frozenset({"walk", "walk backward", "side step"})
+_RAISED_HAND = frozenset({"wave", "reach up", "raise arms"})
 SIDE_MARGIN_M = 0.05  # the acting wrist must be this much higher (on average, pelvis-relative) than the other
 
 
@@ -94,6 +96,38 @@ def acting_side(body_pos_w: np.ndarray, body_quat_w: np.ndarray, frames: np.ndar
     return None if abs(lateral) < 0.1 else "left" if lateral > 0 else "right"
 
 
+def _wrist_above_shoulder(motion, frames: np.ndarray, side: str) -> np.ndarray:
+    """Height (m) of a wrist above its own shoulder at `frames`."""
+    wrist, shoulder = (robot.BODY_INDEX[f"{side}_{b}_link"] for b in ("wrist_yaw", "shoulder_pitch"))
+    return motion.body_pos_w[frames, wrist, 2] - motion.body_pos_w[frames, shoulder, 2]
+
+
+def action_checks(reference, rollout, ref_labels: list[str], requested: list[str]) -> list[dict]:
+    """Geometric checks of the requested actions, robot against reference, over the frames the recogniser labels
+    with that action in the reference: a locomotion action's pelvis displacement (m); for a hand-raising action
+    the peak height of the acting wrist (the one held higher in the reference) above its shoulder (m), the hand
+    counting as raised when the robot's wrist gets above its shoulder."""
+    out = []
+    for action in dict.fromkeys(requested):
+        frames = np.flatnonzero([lab == action for lab in ref_labels])
+        if not len(frames):
+            continue
+        if action in _LOCOMOTION:
+            a, b = frames[0], frames[-1]
+            ref_m, robot_m = (float(np.linalg.norm(m.body_pos_w[b, 0, :2] - m.body_pos_w[a, 0, :2]))
+                              for m in (reference, rollout))  # fmt: skip
+            out.append({"action": action, "measure": "pelvis displacement (m)", "reference": round(ref_m, 3),
+                        "robot": round(robot_m, 3)})  # fmt: skip
+        elif action in _RAISED_HAND:
+            side = max(("left", "right"), key=lambda k: float(_wrist_above_shoulder(reference, frames, k).mean()))
+            ref_peak = float(_wrist_above_shoulder(reference, frames, side).max())
+            robot_peak = float(_wrist_above_shoulder(rollout, frames, side).max())
+            out.append({"action": action, "measure": f"{side} wrist above its shoulder, peak (m)",
+                        "reference": round(ref_peak, 3), "robot": round(robot_peak, 3),
+                        "raised": robot_peak > 0.0})  # fmt: skip
+    return out
+
+
 def semantic_scores(
     recognizer: ActionClassifier, prompt: str, rollout, fall_frame: int | None = None, human_labels=None
 ) -> dict:
@@ -132,6 +166,7 @@ def semantic_scores(
         "sides": sides,
         "sides_correct": all(s["correct"] for s in sides) if sides else None,
         "reference_frames_performed": round(float(same[acting].mean()), 4) if acting.any() else None,
+        "checks": action_checks(ref, rollout, ref_labels, requested),
         "correct": robot_in_order and all(s["correct"] for s in sides),
         "timeline": {
             "reference": timeline(ref_labels, fps, min_frames), "robot": timeline(robot_labels, fps, min_frames),

@@ -71,6 +71,22 @@ def test_a_rollout_that_falls_early_misses_the_actions_it_never_performed(recogn
     assert fell["reference_frames_performed"] < 0.5
 
 
+def test_checks_measure_the_walk_and_the_raised_hand(recognizer):
+    motion = _robot([WALK, WAVE_LEFT])
+    done = semantic_scores(recognizer, "walk then wave", _perfect_rollout(motion))["checks"]
+    walk, wave = done
+    assert walk["action"] == "walk" and walk["robot"] == walk["reference"] > 1.0  # 0.8 m/s for about 3 s
+    assert wave["measure"].startswith("left wrist") and wave["raised"] and wave["robot"] == wave["reference"] > 0.0
+    frozen = _perfect_rollout(motion)  # bodies held where they start: no walk, hands down
+    frozen.body_pos_w = np.repeat(motion.body_pos_w[:1], motion.num_frames, axis=0)
+    still = semantic_scores(recognizer, "walk then wave", frozen)
+    assert still["checks"][0]["robot"] == 0.0 and not still["checks"][1]["raised"]
+    from sim.report import _timelines
+
+    shown = _timelines(still)
+    assert "Checks: walk: pelvis displacement (m) robot 0.0" in shown and "(not raised)" in shown
+
+
 def test_timeline_merges_blips_into_the_run_before():
     labels = ["stand"] * 10 + ["walk"] * 20 + ["wave"] * 2 + ["walk"] * 5 + ["wave"] * 30
     assert [s["action"] for s in timeline(labels, 10.0, 5)] == ["stand", "walk", "wave"]
