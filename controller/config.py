@@ -64,6 +64,9 @@ class TaskCfg:
     # End the episode when the torso lags or leads the reference by this much horizontally (PHC's 0.5 m failure
     # distance); 0 turns it off. Only a policy that observes odometry can correct such drift.
     world_drift_m: float = 0.5
+    # Uniform noise half-widths on the two odometry terms: anchor position (m), pelvis velocity (m/s). BeyondMimic's
+    # (0.25, 0.5) hides a lag the size of PHC's 0.5 m failure distance in white noise; PHC observes these exactly.
+    odometry_noise: tuple[float, float] = (0.05, 0.2)
 
     def to_dict(self) -> dict:
         """Plain-data form stored in checkpoints."""
@@ -72,9 +75,14 @@ class TaskCfg:
     @classmethod
     def from_dict(cls, d: dict) -> TaskCfg:
         """Inverse of to_dict (tuples restored; an unknown key is an error naming it). Configs written before
-        `actor_odometry` existed had neither odometry terms nor the drift termination."""
-        cfg = config_from_dict(cls, {"actor_odometry": False, "world_drift_m": 0.0, **d})
-        return replace(cfg, future_steps=tuple(int(s) for s in cfg.future_steps))
+        `actor_odometry` existed had neither odometry terms nor the drift termination, and those before
+        `odometry_noise` had BeyondMimic's (0.25, 0.5)."""
+        cfg = config_from_dict(cls, {"actor_odometry": False, "world_drift_m": 0.0, "odometry_noise": (0.25, 0.5), **d})
+        return replace(
+            cfg,
+            future_steps=tuple(int(s) for s in cfg.future_steps),
+            odometry_noise=tuple(float(x) for x in cfg.odometry_noise),
+        )
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ from retarget.robot_motion import RobotMotion
 CMD = "motion"
 
 
-def _actor_terms(noise: bool, odometry: bool) -> dict[str, ObservationTermCfg]:
+def _actor_terms(
+    noise: bool, odometry: bool, odometry_noise: tuple[float, float] = (0.0, 0.0)
+) -> dict[str, ObservationTermCfg]:
     """The deployable actor observation, in `controller.tracking_obs.actor_terms(odometry)` order."""
     p = {"command_name": CMD}
 
@@ -52,9 +54,10 @@ def _actor_terms(noise: bool, odometry: bool) -> dict[str, ObservationTermCfg]:
         "joint_vel": ObservationTermCfg(func=envs_mdp.joint_vel_rel, noise=n(0.5)),
         "actions": ObservationTermCfg(func=envs_mdp.last_action),
     }
-    if odometry:  # BeyondMimic's noise on the state estimate
-        terms["ref_anchor_pos"] = ObservationTermCfg(func=mdp.ref_anchor_pos, params=p, noise=n(0.25))
-        terms["base_lin_vel"] = ObservationTermCfg(func=envs_mdp.base_lin_vel, noise=n(0.5))
+    if odometry:  # a state estimate, with TaskCfg.odometry_noise
+        pos_noise, vel_noise = odometry_noise
+        terms["ref_anchor_pos"] = ObservationTermCfg(func=mdp.ref_anchor_pos, params=p, noise=n(pos_noise))
+        terms["base_lin_vel"] = ObservationTermCfg(func=envs_mdp.base_lin_vel, noise=n(vel_noise))
     return terms
 
 
@@ -119,7 +122,7 @@ def make_env_cfg(
 
     cfg.observations = {
         "actor": ObservationGroupCfg(
-            terms=_actor_terms(task.observation_noise, task.actor_odometry),
+            terms=_actor_terms(task.observation_noise, task.actor_odometry, task.odometry_noise),
             concatenate_terms=True,
             enable_corruption=task.observation_noise,
         ),

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from controller.backend import BACKENDS
 from controller.config import DEFAULT_MOTION_DIR, TaskCfg, preset
-from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 
 
 def resolve_motions(source: str | Path | None) -> tuple[list, str]:
@@ -65,9 +65,13 @@ def attach_progress(runner, iterations: int, out: Path, steps_per_iteration: int
     first_iteration = runner.current_learning_iteration
     prev = {"done": float(library.completions.sum()), "fail": float(library.failures.sum())}
     base = {"steps": 0, "wall": 0.0, "cpu": 0.0}
-    if resumed:
-        last = csv.read_text().strip().splitlines()[-1].split(",")
-        if last[0] != "iteration":
+    if resumed:  # rows past the checkpoint belong to iterations about to be redone: dropped
+        header, *rows = csv.read_text().strip().splitlines()
+        rows = [r for r in rows if int(r.split(",")[0]) < first_iteration]
+        with atomic_path(csv) as tmp:
+            Path(tmp).write_text("\n".join([header, *rows]) + "\n")
+        if rows:
+            last = rows[-1].split(",")
             base = {"steps": int(last[1]), "wall": float(last[2]), "cpu": float(last[3])}
     else:
         csv.write_text(",".join(PROGRESS_FIELDS) + "\n")
@@ -111,10 +115,12 @@ def train(
     motions, preset_name: str = "cpu", num_envs: int | None = None, iterations: int | None = None,
     out: Path = Path("runs/g1_tracking"), seed: int = 0, resume: Path | None = None, dr: bool = True,
     device: str | None = None, task: TaskCfg | None = None, backend: str | None = None, odometry: bool | None = None,
+    odometry_noise: tuple[float, float] | None = None,
 ) -> Path:  # fmt: skip
     """Train and return the path of the final checkpoint. `odometry` None keeps the preset's (or, on resume, the
     checkpoint's) actor observation; switching it on when resuming a policy without it widens the policy's input
-    (`policy_io.widen_observation`), so training continues from the same behaviour."""
+    (`policy_io.widen_observation`), so training continues from the same behaviour. `odometry_noise` replaces the
+    task's (or the checkpoint's) noise on the odometry terms."""
     from mjlab.rl import RslRlVecEnvWrapper
 
     from controller.backend import make_env
@@ -136,6 +142,8 @@ def train(
         task = replace(task, actor_odometry=True, world_drift_m=p.task.world_drift_m)
     elif odometry is not None:
         task = replace(task, actor_odometry=odometry)
+    if odometry_noise is not None:
+        task = replace(task, odometry_noise=tuple(odometry_noise))
     device = device or p.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(
@@ -211,6 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         "estimate); default: on for a new run, the checkpoint's on --resume (on over off widens the policy and turns "
         "on the preset's world-drift termination)",
     )
+    ap.add_argument(
+        "--odometry-noise",
+        default=None,
+        metavar="POS,VEL",
+        help="uniform noise half-widths on the odometry terms, m and m/s (default: the preset's 0.05,0.2, or the "
+        "checkpoint's on --resume)",
+    )
     ap.add_argument("--out", type=Path, default=Path("runs/g1_tracking"), help="run directory")
     args = ap.parse_args(argv)
     if args.num_envs is not None and not 1 <= args.num_envs <= 65536:
@@ -223,12 +238,21 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"{args.out}: exists and is not a run directory")
     if args.resume is None and args.out.is_dir() and any(args.out.glob("model_*.pt")):
         raise InputError(f"{args.out}: already holds a run's checkpoints; pass --resume {args.out} or another --out")
+    noise = None
+    if args.odometry_noise is not None:
+        try:
+            noise = tuple(float(x) for x in args.odometry_noise.split(","))
+        except ValueError:
+            noise = ()
+        if len(noise) != 2 or not all(0.0 <= x <= 5.0 for x in noise):
+            raise InputError(f"--odometry-noise {args.odometry_noise!r}: expected POS,VEL, two numbers in [0, 5]")
     preset(args.preset)  # an unknown name: the one-line error every room gives
     motions, description = resolve_motions(args.motions)
     print(f"motions: {description}", file=sys.stderr)
     train(
         motions, args.preset, args.num_envs, args.iterations, args.out, args.seed, args.resume, args.dr == "on",
         args.device, backend=args.backend, odometry=None if args.odometry is None else args.odometry == "on",
+        odometry_noise=noise,
     )  # fmt: skip
     return 0
 

@@ -88,6 +88,8 @@ def test_export_and_deploy(checkpoint, tmp_path) -> None:
         ("controller.export", ["--policy", "{bad}", "-o", "{tmp}/x"]),
         ("controller.train", ["--motions", "{tmp}/nothing_here"]),
         ("controller.train", ["--num-envs", "0"]),
+        ("controller.train", ["--odometry-noise", "0.1"]),
+        ("controller.train", ["--odometry-noise", "nan,0.2"]),
     ],
 )
 def test_cli_errors(module, args, tmp_path, capsys) -> None:
@@ -108,6 +110,9 @@ def test_legacy_task_config_has_no_odometry() -> None:
     cfg = TaskCfg.from_dict(legacy)
     assert cfg.actor_odometry is False and cfg.world_drift_m == 0.0
     assert TaskCfg.from_dict(TaskCfg().to_dict()) == TaskCfg()
+    before_noise = {k: v for k, v in TaskCfg().to_dict().items() if k != "odometry_noise"}
+    assert TaskCfg.from_dict(before_noise).odometry_noise == (0.25, 0.5)  # BeyondMimic's, as such runs trained
+    assert TaskCfg().odometry_noise == (0.05, 0.2)
 
 
 def test_widening_the_observation_keeps_the_policy(tmp_path) -> None:
@@ -139,3 +144,12 @@ def test_widening_the_observation_keeps_the_policy(tmp_path) -> None:
     task = load_checkpoint(resumed)["infos"]["controller"]["task"]
     assert task["actor_odometry"] is True and task["world_drift_m"] == 0.5
     assert load_checkpoint(resumed)["infos"]["controller"]["observation_dim"] == d + 6
+    # resumed again with other odometry noise; a progress row past the checkpoint (a run stopped after its last
+    # save) is dropped, since those iterations are redone
+    csv = tmp_path / "b" / "progress.csv"
+    csv.write_text(csv.read_text() + "5,60,1.0,1.0,0.0,1.0,0.0,1\n")
+    again = train(
+        MOTIONS, "cpu", num_envs=2, iterations=2, out=tmp_path / "b", resume=resumed, odometry_noise=(0.1, 0.3)
+    )
+    assert TaskCfg.from_dict(load_checkpoint(again)["infos"]["controller"]["task"]).odometry_noise == (0.1, 0.3)
+    assert [int(r.split(",")[0]) for r in csv.read_text().splitlines()[1:]] == [1, 2, 3]
