@@ -134,3 +134,16 @@ PRESETS: dict[str, TrainPreset] = {
 def preset(name: str, **overrides) -> TrainPreset:
     """A named preset with fields replaced (presets are frozen: the table itself never changes)."""
     return replace(choose_preset(PRESETS, name, "training"), **overrides)
+
+
+def odometry_noise_arg(text: str) -> tuple[float, float]:
+    """`POS,VEL` from a command line: the two odometry noise half-widths (m, m/s), each in [0, 5]."""
+    from generator.motion.errors import InputError
+
+    try:
+        pair = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        pair = ()
+    if len(pair) != 2 or not all(0.0 <= x <= 5.0 for x in pair):
+        raise InputError(f"--odometry-noise {text!r}: expected POS,VEL, two numbers in [0, 5]")
+    return pair

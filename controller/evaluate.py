@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from controller.backend import BACKENDS
-from controller.config import DEFAULT_POLICY, TaskCfg
+from controller.config import DEFAULT_POLICY, TaskCfg, odometry_noise_arg
 from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 
 PHC_FAIL_M = 0.5
@@ -92,8 +93,10 @@ def group_of(name: str) -> str:
 def evaluate(
     checkpoint: Path, motions, num_envs: int = 8, seed: int = 0, device: str = "cpu", progress: bool = True,
     backend: str | None = None, dr: bool = False, pushes: bool = False,
+    odometry_noise: tuple[float, float] | None = None,
 ) -> list[dict]:  # fmt: skip
-    """Run every motion once from frame 0 with the policy; one result row per motion."""
+    """Run every motion once from frame 0 with the policy; one result row per motion. `odometry_noise` replaces
+    the noise the policy trained with on its odometry terms (to compare policies under the same noise)."""
     from mjlab.managers.termination_manager import TerminationTermCfg
 
     from controller.backend import make_env
@@ -102,6 +105,8 @@ def evaluate(
 
     meta, actor = load_actor(checkpoint)
     task = TaskCfg.from_dict(meta["task"])
+    if odometry_noise is not None:
+        task = dataclasses.replace(task, odometry_noise=tuple(odometry_noise))
     seed_everything(seed)
     cfg, training_terms = evaluation_cfg(motions, task, num_envs=num_envs, seed=seed, dr=dr, pushes=pushes)
     cfg.terminations = {
@@ -226,7 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="per-motion CSV")
     ap.add_argument("--seed", type=seed_arg, default=0, help="random seed (observation noise)")
     ap.add_argument("--device", default="cpu", help="torch/warp device")
+    ap.add_argument(
+        "--odometry-noise", default=None, metavar="POS,VEL",
+        help="noise half-widths on the odometry terms, m and m/s (default: those the policy trained with)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
+    noise = None if args.odometry_noise is None else odometry_noise_arg(args.odometry_noise)
     if not 1 <= args.num_envs <= 65536:
         raise InputError(f"--num-envs {args.num_envs} is out of range [1, 65536]")
     if not 0 <= args.seed < 2**32:
@@ -244,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"motions: {description}", file=sys.stderr)
     rows = evaluate(
         args.policy, motions, args.num_envs, args.seed, args.device, backend=args.backend, dr=args.dr == "on",
-        pushes=args.pushes == "on",
+        pushes=args.pushes == "on", odometry_noise=noise,
     )  # fmt: skip
     groups = sorted({r["group"] for r in rows})
     rows += [summary([r for r in rows if r["group"] == g], g) for g in groups if len(groups) > 1]

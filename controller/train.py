@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from controller.backend import BACKENDS
-from controller.config import DEFAULT_MOTION_DIR, TaskCfg, preset
+from controller.config import DEFAULT_MOTION_DIR, TaskCfg, odometry_noise_arg, preset
 from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
 
 
@@ -238,14 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"{args.out}: exists and is not a run directory")
     if args.resume is None and args.out.is_dir() and any(args.out.glob("model_*.pt")):
         raise InputError(f"{args.out}: already holds a run's checkpoints; pass --resume {args.out} or another --out")
-    noise = None
-    if args.odometry_noise is not None:
-        try:
-            noise = tuple(float(x) for x in args.odometry_noise.split(","))
-        except ValueError:
-            noise = ()
-        if len(noise) != 2 or not all(0.0 <= x <= 5.0 for x in noise):
-            raise InputError(f"--odometry-noise {args.odometry_noise!r}: expected POS,VEL, two numbers in [0, 5]")
+    noise = None if args.odometry_noise is None else odometry_noise_arg(args.odometry_noise)
     preset(args.preset)  # an unknown name: the one-line error every room gives
     motions, description = resolve_motions(args.motions)
     print(f"motions: {description}", file=sys.stderr)

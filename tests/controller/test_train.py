@@ -90,6 +90,7 @@ def test_export_and_deploy(checkpoint, tmp_path) -> None:
         ("controller.train", ["--num-envs", "0"]),
         ("controller.train", ["--odometry-noise", "0.1"]),
         ("controller.train", ["--odometry-noise", "nan,0.2"]),
+        ("controller.evaluate", ["--odometry-noise", "0.1,-1"]),
     ],
 )
 def test_cli_errors(module, args, tmp_path, capsys) -> None:
