@@ -29,7 +29,7 @@ DECIMATION = 4
 # The shipped default policy (the CPU run, resumable from checkpoints/g1_tracking_cpu/resume) and its ONNX export.
 DEFAULT_POLICY = Path(__file__).resolve().parent / "checkpoints" / "g1_tracking_cpu"  # ONNX + JSON
 DEFAULT_POLICY_EXPORT = DEFAULT_POLICY
-# The shipped policy is a trained one (in-place 30 of 30, locomotion 6 of 12 of the evaluation clips), so the demo
+# The shipped policy is a trained one (in-place 30 of 30, locomotion 11 of 12 of the evaluation clips), so the demo
 # drives the robot with it; `sim.demo --pd` shows the reference-PD baseline instead.
 DEFAULT_POLICY_TRACKS = True
 

@@ -23,7 +23,7 @@ from retarget.robot_motion import RobotMotion
 from sim.rollout import Rollout, RolloutConfig
 from sim.scene import G1Scene, SceneMismatchError, build_scene, check_policy_matches
 from sim.scores import score_rollout
-from sim.semantics import add_semantics
+from sim.semantics import add_semantics, checks_text
 
 MAX_TEXT = 300
 MAX_CANDIDATES = 16
@@ -319,10 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fell={s['fell']} success={s['success']} g_mpjpe={s['g_mpjpe_mm']} mm cost={s['physical_cost']}")
     sem = result.scores.get("semantics") or {}
     if sem:
-        checks = "; ".join(
-            f"{c['action']} {c['measure']}: robot {c['robot']} / reference {c['reference']}" for c in sem["checks"]
+        print(
+            f"did what the text said: {sem['correct']} (robot: {', '.join(sem['robot_actions'])}); {checks_text(sem)}"
         )
-        print(f"did what the text said: {sem['correct']} (robot: {', '.join(sem['robot_actions'])}); {checks}")
     print(f"report: {result.files['report']}")
     return 0
 

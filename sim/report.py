@@ -84,11 +84,9 @@ def _timelines(semantics: dict) -> str:
         f"{s['action']}: asked {s['requested']}, reference {s['reference']}, robot {s['robot']}"
         for s in semantics.get("sides", [])
     )
-    checks = "; ".join(
-        f"{c['action']}: {c['measure']} robot {c['robot']}, reference {c['reference']}"
-        + ("" if "raised" not in c else " (raised)" if c["raised"] else " (not raised)")
-        for c in semantics.get("checks", [])
-    )
+    from sim.semantics import checks_text
+
+    checks = checks_text(semantics)
     return (
         f"<h2>Did the robot do what the text said?</h2><p>{verdict}. Requested, in order: {html.escape(requested)}; "
         f"recognised on the robot: {html.escape(', '.join(semantics.get('robot_actions', [])))}"

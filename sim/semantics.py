@@ -128,6 +128,15 @@ def action_checks(reference, rollout, ref_labels: list[str], requested: list[str
     return out
 
 
+def checks_text(semantics: dict) -> str:
+    """The geometric checks in one line, for the report and the demo's output."""
+    return "; ".join(
+        f"{c['action']}: {c['measure']} robot {c['robot']}, reference {c['reference']}"
+        + ("" if "raised" not in c else " (raised)" if c["raised"] else " (not raised)")
+        for c in semantics.get("checks", [])
+    )
+
+
 def semantic_scores(
     recognizer: ActionClassifier, prompt: str, rollout, fall_frame: int | None = None, human_labels=None
 ) -> dict:
