@@ -1,12 +1,13 @@
 """Train the MoLingo generator (text adapter + masked transformer + flow head + length head) on autoencoder latents.
 
     python -m generator.train --data DIR --ae AE_CKPT --preset tiny --out DIR [--steps N] [--resume] [--seed 0]
-                              [--atm 0.01 --evaluator DIR]
+                              [--atm 0.01 --evaluator DIR] [--mirror] [--init GEN_CKPT]
 
 The autoencoder is frozen; every training clip is encoded once (posterior mean) and its latents standardised per
 dimension. Captions are encoded once by the frozen text encoder into a disk cache (OUT/text_cache_*.safetensors).
 AdamW (0.9, 0.95), linear warm-up then constant lr, grad clip, EMA of the weights (the EMA weights are what the
-checkpoint ships). Resumable: OUT/train_state.pt holds weights, EMA, optimiser, step and RNG states.
+checkpoint ships). Resumable: OUT/train_state.pt holds weights, EMA, optimiser, step and RNG states. With --init, the
+weights (and the latent standardisation) start from a shipped generator checkpoint of the same configuration.
 With --atm W, ATM's inter- and intra-motion alignment losses (generator.training.atm, through a frozen evaluator on the
 decoded one-step clean estimate) are added with weight W (the paper: 0.01).
 """
@@ -35,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--mirror",
         action="store_true",
         help="also train on every clip mirrored, its captions' left/right words swapped (HumanML3D)",
+    )
+    p.add_argument(
+        "--init",
+        default=None,
+        help="start from this generator checkpoint's weights (same config; fresh optimiser, step 0): fine-tuning",
     )
     p.add_argument("--atm", type=float, default=0.0, help="weight of the ATM alignment losses (0: off; paper: 0.01)")
     p.add_argument("--evaluator", default=None, help="frozen text-motion evaluator for --atm (None: the shipped one)")

@@ -112,6 +112,20 @@ def same_but_steps(cfg: GenConfig) -> GenConfig:
     return replace(cfg, training=replace(cfg.training, steps=0))
 
 
+def init_state(ae, cfg: GenConfig, path: str | Path) -> dict:
+    """The weights (and latent statistics) of a generator checkpoint to fine-tune from; its autoencoder and its
+    configuration (all but the step count) must be the ones this run uses. Checked before any encoding."""
+    from generator.model.checkpoint import load_generator
+
+    init, init_ae, config = load_generator(path)
+    if same_but_steps(from_dict(GenConfig, config["gen"])) != same_but_steps(cfg):
+        raise InputError(f"--init {path}: that generator was trained with a different configuration")
+    theirs, ours = init_ae.state_dict(), ae.state_dict()
+    if theirs.keys() != ours.keys() or any(not torch.allclose(theirs[k].float(), ours[k].float()) for k in ours):
+        raise InputError(f"--init {path}: that generator was trained on a different autoencoder than --ae")
+    return init.state_dict()
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     for e, p in zip(ema.parameters(), model.parameters()):
@@ -137,6 +151,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     device = torch.device(args.device)
     ae = load_autoencoder(args.ae).requires_grad_(False)
     atm = atm_loss_fn(args, device)
+    init = init_state(ae, cfg, args.init) if getattr(args, "init", None) else None
     items = encode_dataset(ae, args.data, device, progress=not args.quiet, mirror=getattr(args, "mirror", False))
     all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
     enc = get_text_encoder(cfg.model.text_encoder, cfg.model.max_text_tokens)
@@ -145,8 +160,11 @@ def train(args, cfg: GenConfig | None = None) -> dict:
                           show_progress=not args.quiet)  # fmt: skip
 
     model = MoLingo(cfg, ae.cfg.latent_dim, ae.down, enc.dim)
-    model.latent_mean.copy_(all_lat.mean(0))
-    model.latent_std.copy_(all_lat.std(0).clamp(min=1e-4))
+    if init is not None:
+        model.load_state_dict(init)
+    else:
+        model.latent_mean.copy_(all_lat.mean(0))
+        model.latent_std.copy_(all_lat.std(0).clamp(min=1e-4))
     items = [(model.standardize(lat), caps) for lat, caps in items]
     model.to(device)
     items = [(lat.to(device), caps) for lat, caps in items]

@@ -253,3 +253,34 @@ def test_mirroring_a_caption_swaps_its_side_words_and_nothing_else():
         "a person walks forward slowly, lifts the leftover box"
     )
     assert mirror_caption(mirror_caption("steps to the left twice")) == "steps to the left twice"
+
+
+def test_generator_fine_tunes_from_a_checkpoint_with_init(trained, tiny_data, tmp_path):
+    from generator import train, train_ae
+    from generator.model.checkpoint import load_generator
+
+    argv = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "ft"), "--seed", "1",
+            "--quiet", "--init", str(trained["gen"]), "--mirror"]  # fmt: skip
+    result = train.train(train.build_parser().parse_args(argv), _with_steps(3))
+    assert result["steps"] == 3
+    assert result["first_loss"] < 0.7 * trained["gen_result"]["first_loss"]  # starts where the checkpoint ended
+    start, _, _ = load_generator(trained["gen"])
+    tuned, _, _ = load_generator(tmp_path / "ft")
+    for name in ("latent_mean", "latent_std"):
+        assert torch.equal(getattr(start, name), getattr(tuned, name))
+    argv[argv.index("--out") + 1] = str(tmp_path / "wider")
+    wider = replace(GEN_CFG, model=replace(GEN_CFG.model, width=48))
+    with pytest.raises(InputError, match="different configuration"):
+        train.train(train.build_parser().parse_args(argv), wider)
+    other_ae = tmp_path / "ae2"
+    ae_args = train_ae.build_parser().parse_args(["--data", str(tiny_data), "--out", str(other_ae), "--seed", "5",
+                                                  "--quiet"])  # fmt: skip
+    train_ae.train(ae_args, replace(AE_CFG, steps=2))
+    argv[argv.index("--ae") + 1] = str(other_ae)
+    argv[argv.index("--out") + 1] = str(tmp_path / "other")
+    with pytest.raises(InputError, match="different autoencoder"):
+        train.train(train.build_parser().parse_args(argv), _with_steps(3))
+    argv[argv.index("--init") + 1] = str(tmp_path / "nothing")
+    with pytest.raises(InputError, match="nothing"):
+        train.train(train.build_parser().parse_args(argv), _with_steps(3))
+    assert not (tmp_path / "other").exists() and not (tmp_path / "wider").exists()  # refused before writing anything
