@@ -28,3 +28,19 @@ def mirror_caption(text: str) -> str:
         return new.capitalize() if word[0].isupper() else new
 
     return _PATTERN.sub(swap, text)
+
+
+# the canonical side family: a prompt whose first side word is one of these is read as it is
+CANONICAL_SIDE = frozenset({"right", "rightward", "rightwards", "clockwise"})
+
+
+def canonical_sides(text: str) -> tuple[str, bool]:
+    """(`text` mirrored so that its first side word is on the right / clockwise, whether it was mirrored).
+
+    A generator trained on canonical captions (every side-named clip mirrored to match) cannot confuse the first
+    side a prompt names: the sampler mirrors a left-first prompt, generates, and mirrors the motion back.
+    """
+    first = _PATTERN.search(text)
+    if first is None or first.group(0).lower() in CANONICAL_SIDE:
+        return text, False
+    return mirror_caption(text), True

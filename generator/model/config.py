@@ -73,6 +73,9 @@ class GenModelConfig:
     flow_width: int = 256
     max_frames: int = 300  # 10 s at 30 fps (HumanML3D-272's cap)
     min_frames: int = 40
+    # trained on canonical sides (generator.data.mirror.canonical_sides): the sampler mirrors a prompt whose first
+    # side word is left / counterclockwise, and mirrors the motion back
+    side_canonical: bool = False
 
 
 @dataclass(frozen=True)

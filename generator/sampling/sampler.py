@@ -17,12 +17,13 @@ refreshing part of its noise, which keeps samples diverse. The text is encoded o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from generator.data.mirror import canonical_sides
 from generator.model.autoencoder import MotionAutoencoder
 from generator.model.config import FPS, GenConfig
 from generator.model.text_encoders import TextEncoder, pad_tokens
@@ -207,11 +208,18 @@ class Sampler:
         without `frames`, each motion is as long as its completion's features.
         """
         gen = torch.Generator().manual_seed(opts.seed)
-        comps = None
+        comps = given = None
         if completion is not None:
             comps = completion if isinstance(completion, list) else [completion] * len(prompts)
             if len(comps) != len(prompts):
                 raise InputError(f"{len(comps)} completions for {len(prompts)} prompts")
+        flipped = [False] * len(prompts)
+        if self.model.cfg.model.side_canonical:  # left-first prompts: generate the mirror image, mirror it back
+            prompts, flipped = (list(x) for x in zip(*(canonical_sides(p) for p in prompts)))
+            if comps is not None:
+                given = comps
+                comps = [replace(c, features=mirror_features(c.features)) if f else c for c, f in zip(comps, flipped)]
+        if comps is not None:
             frames = [c.features.shape[0] for c in comps] if frames is None else list(frames)
             frames = frames * len(prompts) if len(frames) == 1 else frames
         elif frames is None:
@@ -239,11 +247,17 @@ class Sampler:
         x = self.ae.decode(self.model.unstandardize(z))  # (B, L * s, D) normalised
         feats = repr272.denormalize(x, self.ae.mean, self.ae.std).numpy()
         out = [feats[i, : frames[i]].astype(np.float32) for i in range(len(prompts))]
+        out = [mirror_features(f) if flip else f for f, flip in zip(out, flipped)]
         if opts.postprocess:
             out = [postprocess(f, FPS) for f in out]
         if comps is not None:
-            out = [paste_known(f, c) for f, c in zip(out, comps)]
+            out = [paste_known(f, c) for f, c in zip(out, given or comps)]
         return out
+
+
+def mirror_features(features: np.ndarray) -> np.ndarray:
+    """The left/right mirror image (T, 272) of un-normalised features (repr272.mirror)."""
+    return repr272.mirror(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
 
 
 def _headings(features: np.ndarray) -> np.ndarray:

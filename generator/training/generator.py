@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from generator.data.dataset import MotionTextDataset
-from generator.data.mirror import mirror_caption
+from generator.data.mirror import canonical_sides, mirror_caption
 from generator.model.checkpoint import load_autoencoder, load_train_state, save_checkpoint, save_train_state
 from generator.model.config import GenConfig, from_dict, get_preset, to_dict
 from generator.model.text_encoders import DiskTextCache, get_text_encoder
@@ -27,13 +27,20 @@ from generator.training.scaffold import log_step, loss_summary, lr_factor, optim
 
 
 def encode_dataset(
-    ae, data: str | Path, device: torch.device, progress: bool = True, mirror: bool = False
+    ae,
+    data: str | Path,
+    device: torch.device,
+    progress: bool = True,
+    mirror: bool = False,
+    side_canonical: bool = False,
 ) -> list[tuple[torch.Tensor, list]]:
     """[(latents (L, d) on the CPU, [(caption, latent start, latent end)])] per training clip.
 
     Entries (whole-clip captions and sub-clip captions) come from generator.data.dataset; each clip is encoded
     once, whole, and a sub-clip caption indexes the latents of its frame range. With `mirror`, every clip also
-    appears mirrored (repr272.mirror) with its captions' side words swapped (generator.data.mirror).
+    appears mirrored (repr272.mirror) with its captions' side words swapped (generator.data.mirror). With
+    `side_canonical` (implies `mirror`), a caption that names a side is kept once, on whichever of the clip and its
+    mirror makes its first side word right / clockwise (generator.data.mirror.canonical_sides).
     """
     from tqdm import tqdm
 
@@ -53,11 +60,21 @@ def encode_dataset(
                 raise InputError(f"{ds.layout.motion_path(cid)}: contains NaN or infinite values")
             x = repr272.normalize(torch.from_numpy(feats[:t]).to(device), ae.mean, ae.std)
             lat = ae.encode(x[None])[0].cpu()  # (t / s, d)
-            out.append((lat, [(text, a, min(b, len(lat))) for text, a, b in caps if min(b, len(lat)) > a]))
-            if mirror:
-                mx = repr272.normalize(repr272.mirror(torch.from_numpy(feats[:t])).to(device), ae.mean, ae.std)
-                mlat = ae.encode(mx[None])[0].cpu()
-                out.append((mlat, [(mirror_caption(text), a, b) for text, a, b in out[-1][1]]))
+            spans_here = [(text, a, min(b, len(lat))) for text, a, b in caps if min(b, len(lat)) > a]
+            if not (mirror or side_canonical):
+                out.append((lat, spans_here))
+                continue
+            mx = repr272.normalize(repr272.mirror(torch.from_numpy(feats[:t])).to(device), ae.mean, ae.std)
+            mlat = ae.encode(mx[None])[0].cpu()
+            own, mirrored = [], []
+            for text, a, b in spans_here:
+                swapped = mirror_caption(text)
+                if side_canonical and swapped != text:
+                    (mirrored if canonical_sides(text)[1] else own).append((canonical_sides(text)[0], a, b))
+                else:
+                    own.append((text, a, b))
+                    mirrored.append((swapped, a, b))
+            out += [(lat, own), (mlat, mirrored)]
     out = [(lat, caps) for lat, caps in out if caps]
     if not out:
         raise InputError(f"{data}: no training clip is long enough for the autoencoder's downsampling")
@@ -114,11 +131,14 @@ def same_but_steps(cfg: GenConfig) -> GenConfig:
 
 def init_state(ae, cfg: GenConfig, path: str | Path) -> dict:
     """The weights (and latent statistics) of a generator checkpoint to fine-tune from; its autoencoder and its
-    configuration (all but the step count) must be the ones this run uses. Checked before any encoding."""
+    configuration (all but the step count, and whether sides are canonical) must be the ones this run uses.
+    Checked before any encoding."""
     from generator.model.checkpoint import load_generator
 
     init, init_ae, config = load_generator(path)
-    if same_but_steps(from_dict(GenConfig, config["gen"])) != same_but_steps(cfg):
+    theirs_cfg = from_dict(GenConfig, config["gen"])
+    theirs_cfg = replace(theirs_cfg, model=replace(theirs_cfg.model, side_canonical=cfg.model.side_canonical))
+    if same_but_steps(theirs_cfg) != same_but_steps(cfg):
         raise InputError(f"--init {path}: that generator was trained with a different configuration")
     theirs, ours = init_ae.state_dict(), ae.state_dict()
     if theirs.keys() != ours.keys() or any(not torch.allclose(theirs[k].float(), ours[k].float()) for k in ours):
@@ -142,6 +162,8 @@ def train(args, cfg: GenConfig | None = None) -> dict:
 
     out = Path(args.out)
     cfg = configure(args) if cfg is None else cfg.validate()
+    if getattr(args, "side_canonical", False):
+        cfg = replace(cfg, model=replace(cfg.model, side_canonical=True))
     train_cfg = cfg.training
     rng = random.Random(args.seed)
     if args.threads:
@@ -152,7 +174,8 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     ae = load_autoencoder(args.ae).requires_grad_(False)
     atm = atm_loss_fn(args, device)
     init = init_state(ae, cfg, args.init) if getattr(args, "init", None) else None
-    items = encode_dataset(ae, args.data, device, progress=not args.quiet, mirror=getattr(args, "mirror", False))
+    items = encode_dataset(ae, args.data, device, progress=not args.quiet, mirror=getattr(args, "mirror", False),
+                           side_canonical=cfg.model.side_canonical)  # fmt: skip
     all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
     enc = get_text_encoder(cfg.model.text_encoder, cfg.model.max_text_tokens)
     captions = sorted({text for _, caps in items for text, _, _ in caps} | {NULL_PROMPT})

@@ -284,3 +284,53 @@ def test_generator_fine_tunes_from_a_checkpoint_with_init(trained, tiny_data, tm
     with pytest.raises(InputError, match="nothing"):
         train.train(train.build_parser().parse_args(argv), _with_steps(3))
     assert not (tmp_path / "other").exists() and not (tmp_path / "wider").exists()  # refused before writing anything
+
+
+def test_side_canonical_training_keeps_each_side_named_caption_once_with_right_first(trained, tiny_data, tmp_path):
+    import shutil
+
+    from generator.data.mirror import canonical_sides, mirror_caption
+    from generator.model.checkpoint import load_autoencoder
+    from generator.training.generator import encode_dataset
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    lefts = sorted((data / "texts").glob("*.txt"))[1::4]  # some wave clips now say "left"
+    for path in lefts:
+        path.write_text(path.read_text().replace("right", "left"))
+    ae = load_autoencoder(trained["ae"])
+    plain = encode_dataset(ae, data, torch.device("cpu"), progress=False)
+    canon = encode_dataset(ae, data, torch.device("cpu"), progress=False, side_canonical=True)
+
+    def spans(items):
+        return sorted((t, a, b) for _, caps in items for t, a, b in caps)
+
+    named = [s for s in spans(plain) if mirror_caption(s[0]) != s[0]]
+    assert any("left" in t for t, _, _ in named) and any("right" in t for t, _, _ in named)
+    canon_named = [s for s in spans(canon) if mirror_caption(s[0]) != s[0]]
+    assert sorted((canonical_sides(t)[0], a, b) for t, a, b in named) == canon_named  # each once, right first
+    assert all(not canonical_sides(t)[1] for t, _, _ in canon_named)
+    others = [s for s in spans(plain) if mirror_caption(s[0]) == s[0]]
+    assert sorted(others * 2) == [s for s in spans(canon) if mirror_caption(s[0]) == s[0]]  # and their mirrors
+    # a left caption's span sits on the mirrored clip: its latents are the mirror image's encoding, not the clip's
+    by_caps = {id(caps): lat for lat, caps in canon}
+    left_clip_lat = {round(float(lat.sum()), 4) for lat, caps in plain if any("left" in t for t, _, _ in caps)}
+    on_mirror = [by_caps[id(caps)] for _, caps in canon if any("right" in t for t, _, _ in caps)]
+    assert left_clip_lat and not any(round(float(lat.sum()), 4) in left_clip_lat for lat in on_mirror)
+
+
+def test_a_side_canonical_generator_mirrors_left_first_prompts(trained):
+    from dataclasses import replace as dc_replace
+
+    from generator.sampling.sampler import SampleOptions, load_sampler, mirror_features
+
+    sampler, _ = load_sampler(trained["gen"])
+    opts = SampleOptions(seed=3, outer_steps=2, flow_steps=2, postprocess=False)
+    right = sampler.generate(["a person waves the right hand"], [40], opts)[0]
+    left_plain = sampler.generate(["a person waves the left hand"], [40], opts)[0]
+    sampler.model.cfg = dc_replace(sampler.model.cfg, model=dc_replace(sampler.model.cfg.model, side_canonical=True))
+    left = sampler.generate(["a person waves the left hand"], [40], opts)[0]
+    assert np.allclose(left, mirror_features(right), atol=1e-5)  # the right-hand motion, mirrored
+    assert not np.allclose(left_plain, left, atol=1e-3)
+    again = sampler.generate(["a person waves the right hand"], [40], opts)[0]
+    assert np.array_equal(again, right)  # a right-first prompt is read as it is
