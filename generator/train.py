@@ -1,7 +1,8 @@
 """Train the MoLingo generator (text adapter + masked transformer + flow head + length head) on autoencoder latents.
 
     python -m generator.train --data DIR --ae AE_CKPT --preset tiny --out DIR [--steps N] [--resume] [--seed 0]
-                              [--atm 0.01 --evaluator DIR] [--mirror] [--side-canonical] [--init GEN_CKPT]
+                              [--atm 0.01 --evaluator DIR] [--mirror] [--side-canonical] [--attribute-weight W]
+                              [--init GEN_CKPT]
 
 The autoencoder is frozen; every training clip is encoded once (posterior mean) and its latents standardised per
 dimension. Captions are encoded once by the frozen text encoder into a disk cache (OUT/text_cache_*.safetensors).
@@ -42,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="--mirror, with every caption that names a side kept once, mirrored so its first side word is right / "
         "clockwise; the checkpoint says so and the sampler mirrors left-first prompts (generator.data.mirror)",
+    )
+    p.add_argument(
+        "--attribute-weight",
+        type=float,
+        default=1.0,
+        help="draw captions that name a speed or a count this many times as often (1: uniform)",
     )
     p.add_argument(
         "--init",

@@ -147,15 +147,18 @@ def simulate(scene: G1Scene, robot_motion: RobotMotion, policy_path: Path | None
 
 
 RANKING = (
-    "semantically correct first (the prompt's actions recognised in order on the robot, sides right), then not "
-    "fallen, then the lowest physical cost (10*fell + 2*(not success) + mean body error + slide per second)"
+    "semantically correct first (the prompt's actions recognised in order on the robot, sides right), then the "
+    "fewest geometric checks failed (walked at least 1 m, raised the hand), then not fallen, then the lowest "
+    "physical cost (10*fell + 2*(not success) + mean body error + slide per second)"
 )
 
 
 def rank_key(scores: dict) -> tuple:
     """Sort key of a candidate's scores (smaller is better), as RANKING states."""
     semantics = scores.get("semantics") or {}
-    return (not semantics.get("correct", False), bool(scores["summary"]["fell"]), scores["summary"]["physical_cost"])
+    failed = sum(not c.get("done", True) for c in semantics.get("checks", []))
+    return (not semantics.get("correct", False), failed, bool(scores["summary"]["fell"]),
+            scores["summary"]["physical_cost"])  # fmt: skip
 
 
 def candidate_row(index: int, seed: int, scores: dict, kept: bool) -> dict:

@@ -23,6 +23,7 @@ ONE_SIDED = frozenset({"wave", "punch", "point", "reach up", "side step", "turn"
 _ARM = frozenset({"wave", "punch", "point", "reach up"})
 _LOCOMOTION = frozenset({"walk", "walk backward", "side step"})
 _RAISED_HAND = frozenset({"wave", "reach up", "raise arms"})
+WALK_DONE_M = 1.0  # a requested locomotion counts as done when the pelvis travels at least this far
 SIDE_MARGIN_M = 0.05  # the acting wrist must be this much higher (on average, pelvis-relative) than the other
 
 
@@ -106,7 +107,8 @@ def action_checks(reference, rollout, ref_labels: list[str], requested: list[str
     """Geometric checks of the requested actions, robot against reference, over the frames the recogniser labels
     with that action in the reference: a locomotion action's pelvis displacement (m); for a hand-raising action
     the peak height of the acting wrist (the one held higher in the reference) above its shoulder (m), the hand
-    counting as raised when the robot's wrist gets above its shoulder."""
+    counting as raised when the robot's wrist gets above its shoulder. `done`: the robot walked at least
+    WALK_DONE_M, or raised the hand."""
     out = []
     for action in dict.fromkeys(requested):
         frames = np.flatnonzero([lab == action for lab in ref_labels])
@@ -117,14 +119,14 @@ def action_checks(reference, rollout, ref_labels: list[str], requested: list[str
             ref_m, robot_m = (float(np.linalg.norm(m.body_pos_w[b, 0, :2] - m.body_pos_w[a, 0, :2]))
                               for m in (reference, rollout))  # fmt: skip
             out.append({"action": action, "measure": "pelvis displacement (m)", "reference": round(ref_m, 3),
-                        "robot": round(robot_m, 3)})  # fmt: skip
+                        "robot": round(robot_m, 3), "done": robot_m >= WALK_DONE_M})  # fmt: skip
         elif action in _RAISED_HAND:
             side = max(("left", "right"), key=lambda k: float(_wrist_above_shoulder(reference, frames, k).mean()))
             ref_peak = float(_wrist_above_shoulder(reference, frames, side).max())
             robot_peak = float(_wrist_above_shoulder(rollout, frames, side).max())
             out.append({"action": action, "measure": f"{side} wrist above its shoulder, peak (m)",
                         "reference": round(ref_peak, 3), "robot": round(robot_peak, 3),
-                        "raised": robot_peak > 0.0})  # fmt: skip
+                        "raised": robot_peak > 0.0, "done": robot_peak > 0.0})  # fmt: skip
     return out
 
 
@@ -132,7 +134,13 @@ def checks_text(semantics: dict) -> str:
     """The geometric checks in one line, for the report and the demo's output."""
     return "; ".join(
         f"{c['action']}: {c['measure']} robot {c['robot']}, reference {c['reference']}"
-        + ("" if "raised" not in c else " (raised)" if c["raised"] else " (not raised)")
+        + (
+            f" ({'' if c['done'] else 'under '}{WALK_DONE_M:g} m)"
+            if "raised" not in c
+            else " (raised)"
+            if c["raised"]
+            else " (not raised)"
+        )
         for c in semantics.get("checks", [])
     )
 

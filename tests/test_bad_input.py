@@ -293,6 +293,10 @@ VALUE_CASES = {
     "controller.evaluate zero envs": ("controller.evaluate", ["--num-envs", "0"]),
     "motion_set zero clips": ("controller.motion_set", ["--out", "{tmp}/m", "--per-primitive", "0"]),
     "data build zero clips": ("generator.data.__main__", ["build", "--out", "{tmp}/ds", "--num", "0"]),
+    "train NaN attribute weight": ("generator.train", ["--data", "{tmp}", "--ae", "{tmp}", "--out", "{tmp}/g",
+                                                       "--attribute-weight", "nan"]),
+    "train attribute weight 0": ("generator.train", ["--data", "{tmp}", "--ae", "{tmp}", "--out", "{tmp}/g",
+                                                     "--attribute-weight", "0"]),
 }  # fmt: skip
 
 

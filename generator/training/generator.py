@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -81,12 +82,38 @@ def encode_dataset(
     return out
 
 
-def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: random.Random):
-    """Standardised latents (B, L, d) zero-padded, padding mask (B, L), and the (possibly null) captions."""
+# rare attribute words the generator must read: a speed, a count (sides are in half the captions)
+_ATTRIBUTE = re.compile(r"\b(?:slow|slowly|quick|quickly|fast|briskly|strolls?|leisurely|twice|thrice|\w+ times)\b")
+
+
+def names_an_attribute(text: str) -> bool:
+    """Whether a caption names a speed or a repetition count."""
+    return _ATTRIBUTE.search(text.lower()) is not None
+
+
+def span_pool(items, attribute_weight: float) -> tuple[list[tuple[int, int]], list[float]]:
+    """Every (clip, caption) pair and cumulative weights: each clip equally likely, its captions equally likely
+    within it, a caption that names an attribute `attribute_weight` times as likely."""
+    pool, cum, total = [], [], 0.0
+    for i, (_, caps) in enumerate(items):
+        for j, (text, _, _) in enumerate(caps):
+            total += (attribute_weight if names_an_attribute(text) else 1.0) / len(caps)
+            pool.append((i, j))
+            cum.append(total)
+    return pool, cum
+
+
+def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: random.Random, pool=None):
+    """Standardised latents (B, L, d) zero-padded, padding mask (B, L), and the (possibly null) captions; with a
+    `span_pool`, captions are drawn by its weights."""
     chosen, texts = [], []
     for _ in range(batch):
-        lat, caps = items[rng.randrange(len(items))]
-        text, a, b = caps[rng.randrange(len(caps))]
+        if pool is None:
+            lat, caps = items[rng.randrange(len(items))]
+            text, a, b = caps[rng.randrange(len(caps))]
+        else:
+            i, j = rng.choices(pool[0], cum_weights=pool[1])[0]
+            lat, (text, a, b) = items[i][0], items[i][1][j]
         seg = lat[a:b]
         if len(seg) > max_latents:
             off = rng.randrange(len(seg) - max_latents + 1)
@@ -161,6 +188,9 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     from tqdm import tqdm
 
     out = Path(args.out)
+    weight = getattr(args, "attribute_weight", 1.0)
+    if not 1.0 <= weight <= 100.0:  # also refuses NaN
+        raise InputError(f"--attribute-weight must be in [1, 100], got {weight}")
     cfg = configure(args) if cfg is None else cfg.validate()
     if getattr(args, "side_canonical", False):
         cfg = replace(cfg, model=replace(cfg.model, side_canonical=True))
@@ -191,6 +221,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     items = [(model.standardize(lat), caps) for lat, caps in items]
     model.to(device)
     items = [(lat.to(device), caps) for lat, caps in items]
+    pool = span_pool(items, weight) if weight != 1.0 else None
     ema = copy.deepcopy(model).requires_grad_(False)
     decay_params = [p for n, p in model.named_parameters() if p.ndim >= 2]
     other_params = [p for n, p in model.named_parameters() if p.ndim < 2]
@@ -237,7 +268,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup, train_cfg.steps, cosine=False)
-        x1, pad, texts = sample_batch(items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng)
+        x1, pad, texts = sample_batch(items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng, pool)
         tokens, text_pad = cache.tokens(texts)
         x1, pad, tokens, text_pad = x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device)
         losses = model.loss(x1, pad, tokens, text_pad)

@@ -85,6 +85,8 @@ def test_checks_measure_the_walk_and_the_raised_hand(recognizer):
 
     shown = _timelines(still)
     assert "Checks: walk: pelvis displacement (m) robot 0.0" in shown and "(not raised)" in shown
+    assert "(under 1 m)" in shown and walk["done"] and wave["done"]
+    assert not still["checks"][0]["done"] and not still["checks"][1]["done"]
 
 
 def test_timeline_merges_blips_into_the_run_before():
@@ -93,18 +95,21 @@ def test_timeline_merges_blips_into_the_run_before():
     assert [s["action"] for s in timeline(["turn"] * 2 + labels, 10.0, 5)] == ["stand", "walk", "wave"]
 
 
-def test_best_of_k_ranks_semantics_first_then_falls_then_cost():
+def test_best_of_k_ranks_semantics_first_then_checks_then_falls_then_cost():
     from sim.demo import candidate_row, rank_key
 
-    def scores(correct, fell, cost):
+    def scores(correct, fell, cost, walked=True):
         summary = {"fell": fell, "success": not fell, "g_mpjpe_mm": 50.0, "physical_cost": cost}
-        return {"summary": summary, "semantics": {"correct": correct, "robot_in_order": correct}}
+        checks = [{"action": "walk", "done": walked}, {"action": "wave", "done": True}]
+        return {"summary": summary, "semantics": {"correct": correct, "robot_in_order": correct, "checks": checks}}
 
     cands = {
         "wrong but steady": scores(False, False, 0.1), "right, fell": scores(True, True, 10.5),
         "right, steady, costly": scores(True, False, 2.0), "right, steady, cheap": scores(True, False, 1.0),
+        "wrong, walked short, cheap": scores(False, False, 0.05, walked=False),
     }  # fmt: skip
     order = sorted(cands, key=lambda k: rank_key(cands[k]))
-    assert order == ["right, steady, cheap", "right, steady, costly", "right, fell", "wrong but steady"]
+    assert order == ["right, steady, cheap", "right, steady, costly", "right, fell", "wrong but steady",
+                     "wrong, walked short, cheap"]  # fmt: skip
     row = candidate_row(0, 7, cands["right, fell"], kept=False)
     assert row["correct"] is True and row["fell"] is True and row["seed"] == 7

@@ -334,3 +334,21 @@ def test_a_side_canonical_generator_mirrors_left_first_prompts(trained):
     assert not np.allclose(left_plain, left, atol=1e-3)
     again = sampler.generate(["a person waves the right hand"], [40], opts)[0]
     assert np.array_equal(again, right)  # a right-first prompt is read as it is
+
+
+def test_attribute_weight_draws_speed_and_count_captions_more_often():
+    import random
+
+    from generator.training.generator import names_an_attribute, sample_batch, span_pool
+
+    assert names_an_attribute("a person walks forward slowly") and names_an_attribute("jumps 3 times")
+    assert names_an_attribute("squats twice") and not names_an_attribute("waves with the left hand")
+    lat = torch.zeros(8, 4)
+    items = [(lat, [("a person walks forward quickly", 0, 8), ("a person walks", 0, 8)]), (lat, [("a man bows", 0, 8)])]
+    pool = span_pool(items, 3.0)
+    _, _, texts = sample_batch(items, 4000, 8, 0.0, random.Random(0), pool)
+    share = {t: texts.count(t) / len(texts) for t in set(texts)}
+    # weights: quickly 3/2, walks 1/2, bows 1 (of 3)
+    assert abs(share["a person walks forward quickly"] - 0.5) < 0.03 and abs(share["a man bows"] - 1 / 3) < 0.03
+    _, _, plain = sample_batch(items, 4000, 8, 0.0, random.Random(0))
+    assert abs(plain.count("a man bows") / 4000 - 0.5) < 0.03  # without a pool: clips, then captions, uniform
