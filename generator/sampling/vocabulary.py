@@ -106,9 +106,15 @@ def unknown_word_warning(prompt: str, vocabulary) -> str | None:
 
 
 def checkpoint_vocabulary(config: dict) -> tuple[str, ...]:
-    """The checkpoint's stored caption vocabulary, else the procedural templates' (see the module docstring)."""
+    """The checkpoint's stored caption vocabulary, else the procedural templates' (see the module docstring); for
+    a side-canonical model also each word's mirror image (its sampler reads "counterclockwise" as "clockwise")."""
+    from generator.data.mirror import mirror_caption
+
     stored = config.get("vocabulary")
-    return tuple(stored) if stored else procedural_vocabulary()
+    vocab = tuple(stored) if stored else procedural_vocabulary()
+    if config.get("gen", {}).get("model", {}).get("side_canonical"):
+        vocab = tuple(sorted(set(vocab) | {mirror_caption(w) for w in vocab}))
+    return vocab
 
 
 def check_prompt_words(prompt: str, config: dict, strict: bool = False) -> str | None:

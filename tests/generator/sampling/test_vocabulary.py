@@ -46,3 +46,12 @@ def test_sample_warns_on_one_line_and_still_samples(tmp_path, capsys):
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "cartwheel" in warnings[0]
     assert list((tmp_path / "s").glob("*.npz"))
+
+
+def test_a_side_canonical_model_knows_the_mirror_image_of_its_words():
+    vocab = caption_vocabulary(["a person spins clockwise, then turns right."])
+    plain = {"vocabulary": vocab}
+    canonical = {"vocabulary": vocab, "gen": {"model": {"side_canonical": True}}}
+    prompt = "a person spins counterclockwise, then turns left"
+    assert "counterclockwise" in check_prompt_words(prompt, plain) and "'left'" in check_prompt_words(prompt, plain)
+    assert check_prompt_words(prompt, canonical) is None
