@@ -24,12 +24,13 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "es", "ed", "s"):
+def _stems(word: str) -> set[str]:
+    """The word and what it may be with one inflection taken off ("waves" -> wave / wav, "waving" -> wav / wave)."""
+    out = {word}
+    for suffix, back in (("ing", ""), ("ing", "e"), ("ies", "y"), ("es", ""), ("ed", ""), ("ed", "e"), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            base = word[: -len(suffix)]
-            return base + "y" if suffix == "ies" else base
-    return word
+            out.add(word[: -len(suffix)] + back)
+    return out
 
 
 def caption_vocabulary(captions) -> list[str]:
@@ -71,10 +72,10 @@ def unknown_words(prompt: str, vocabulary) -> list[str]:
     """Content words of `prompt` (in order, once each) that no caption of the vocabulary contains, up to an 's',
     'es', 'ing' or 'ed' ending."""
     vocab = set(vocabulary)
-    stems = {_stem(w) for w in vocab}
+    stems = set().union(*(_stems(w) for w in vocab))
     out: list[str] = []
     for w in words(prompt):
-        if w in STOPWORDS or w in vocab or _stem(w) in stems or w.isdigit() or w in out:
+        if w in STOPWORDS or w in vocab or _stems(w) & stems or w.isdigit() or w in out:
             continue
         out.append(w)
     return out

@@ -55,3 +55,10 @@ def test_a_side_canonical_model_knows_the_mirror_image_of_its_words():
     prompt = "a person spins counterclockwise, then turns left"
     assert "counterclockwise" in check_prompt_words(prompt, plain) and "'left'" in check_prompt_words(prompt, plain)
     assert check_prompt_words(prompt, canonical) is None
+
+
+def test_a_base_form_matches_the_captions_inflected_words():
+    vocab = caption_vocabulary(["a person waves, then squats twice.", "someone is bending down"])
+    assert unknown_words("wave then squat", vocab) == [] and unknown_words("waving", vocab) == []
+    assert unknown_words("bend down", vocab) == [] and unknown_words("waved", vocab) == []
+    assert unknown_words("cartwheel", vocab) == ["cartwheel"]
