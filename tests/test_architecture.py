@@ -127,7 +127,7 @@ ALLOWED = {
     "procedural": {"motion"},
     "model": {"motion"},
     "data": {"motion", "procedural"},
-    "sampling": {"motion", "model", "procedural"},
+    "sampling": {"motion", "model", "procedural", "data"},
     "eval": {"motion", "model", "data", "procedural", "sampling"},
     "training": {"motion", "model", "data", "sampling", "eval"},
 }
