@@ -208,7 +208,7 @@ class Sampler:
         without `frames`, each motion is as long as its completion's features.
         """
         gen = torch.Generator().manual_seed(opts.seed)
-        comps = given = None
+        comps = None
         if completion is not None:
             comps = completion if isinstance(completion, list) else [completion] * len(prompts)
             if len(comps) != len(prompts):
@@ -216,9 +216,6 @@ class Sampler:
         flipped = [False] * len(prompts)
         if self.model.cfg.model.side_canonical:  # left-first prompts: generate the mirror image, mirror it back
             prompts, flipped = (list(x) for x in zip(*(canonical_sides(p) for p in prompts)))
-            if comps is not None:
-                given = comps
-                comps = [replace(c, features=mirror_features(c.features)) if f else c for c, f in zip(comps, flipped)]
         if comps is not None:
             frames = [c.features.shape[0] for c in comps] if frames is None else list(frames)
             frames = frames * len(prompts) if len(frames) == 1 else frames
@@ -235,29 +232,25 @@ class Sampler:
         if comps is not None:
             known = torch.zeros(len(prompts), max(n_latents), self.model.latent_dim)
             known_mask = torch.zeros(len(prompts), max(n_latents), dtype=torch.bool)
-            encoded: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
-            for i, (c, f) in enumerate(zip(comps, frames)):
+            encoded: dict[tuple[int, int, bool], tuple[torch.Tensor, torch.Tensor]] = {}
+            for i, (c, f, flip) in enumerate(zip(comps, frames, flipped)):
                 if c.prefix + c.suffix >= f:
                     raise InputError(f"the known frames cover the whole {f}-frame motion; nothing to generate")
-                if (id(c), f) not in encoded:  # one shared Completion is encoded once
-                    encoded[id(c), f] = self._known_latents(c, f)
-                lat, mask = encoded[id(c), f]
+                if (id(c), f, flip) not in encoded:  # one shared Completion is encoded once (per side)
+                    seen = replace(c, features=repr272.mirror(c.features)) if flip else c
+                    encoded[id(c), f, flip] = self._known_latents(seen, f)
+                lat, mask = encoded[id(c), f, flip]
                 known[i, : len(lat)], known_mask[i, : len(mask)] = lat, mask
         z = self.sample_latents(prompts, n_latents, opts, known, known_mask, reference_mode, gen)
         x = self.ae.decode(self.model.unstandardize(z))  # (B, L * s, D) normalised
         feats = repr272.denormalize(x, self.ae.mean, self.ae.std).numpy()
         out = [feats[i, : frames[i]].astype(np.float32) for i in range(len(prompts))]
-        out = [mirror_features(f) if flip else f for f, flip in zip(out, flipped)]
+        out = [repr272.mirror(f) if flip else f for f, flip in zip(out, flipped)]
         if opts.postprocess:
             out = [postprocess(f, FPS) for f in out]
         if comps is not None:
-            out = [paste_known(f, c) for f, c in zip(out, given or comps)]
+            out = [paste_known(f, c) for f, c in zip(out, comps)]
         return out
-
-
-def mirror_features(features: np.ndarray) -> np.ndarray:
-    """The left/right mirror image (T, 272) of un-normalised features (repr272.mirror)."""
-    return repr272.mirror(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))).numpy()
 
 
 def _headings(features: np.ndarray) -> np.ndarray:

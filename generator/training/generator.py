@@ -71,7 +71,8 @@ def encode_dataset(
             for text, a, b in spans_here:
                 swapped = mirror_caption(text)
                 if side_canonical and swapped != text:
-                    (mirrored if canonical_sides(text)[1] else own).append((canonical_sides(text)[0], a, b))
+                    canonical, flip = canonical_sides(text)
+                    (mirrored if flip else own).append((canonical, a, b))
                 else:
                     own.append((text, a, b))
                     mirrored.append((swapped, a, b))

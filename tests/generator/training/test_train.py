@@ -322,7 +322,8 @@ def test_side_canonical_training_keeps_each_side_named_caption_once_with_right_f
 def test_a_side_canonical_generator_mirrors_left_first_prompts(trained):
     from dataclasses import replace as dc_replace
 
-    from generator.sampling.sampler import SampleOptions, load_sampler, mirror_features
+    from generator.motion import repr272 as r272
+    from generator.sampling.sampler import SampleOptions, load_sampler
 
     sampler, _ = load_sampler(trained["gen"])
     opts = SampleOptions(seed=3, outer_steps=2, flow_steps=2, postprocess=False)
@@ -330,7 +331,7 @@ def test_a_side_canonical_generator_mirrors_left_first_prompts(trained):
     left_plain = sampler.generate(["a person waves the left hand"], [40], opts)[0]
     sampler.model.cfg = dc_replace(sampler.model.cfg, model=dc_replace(sampler.model.cfg.model, side_canonical=True))
     left = sampler.generate(["a person waves the left hand"], [40], opts)[0]
-    assert np.allclose(left, mirror_features(right), atol=1e-5)  # the right-hand motion, mirrored
+    assert np.allclose(left, r272.mirror(right), atol=1e-5)  # the right-hand motion, mirrored
     assert not np.allclose(left_plain, left, atol=1e-3)
     again = sampler.generate(["a person waves the right hand"], [40], opts)[0]
     assert np.array_equal(again, right)  # a right-first prompt is read as it is
@@ -352,3 +353,16 @@ def test_attribute_weight_draws_speed_and_count_captions_more_often():
     assert abs(share["a person walks forward quickly"] - 0.5) < 0.03 and abs(share["a man bows"] - 1 / 3) < 0.03
     _, _, plain = sample_batch(items, 4000, 8, 0.0, random.Random(0))
     assert abs(plain.count("a man bows") / 4000 - 0.5) < 0.03  # without a pool: clips, then captions, uniform
+
+
+def test_a_side_canonical_completion_keeps_the_given_frames_unmirrored(trained, tiny_data):
+    from dataclasses import replace as dc_replace
+
+    from generator.sampling.sampler import Completion, SampleOptions, load_sampler
+
+    sampler, _ = load_sampler(trained["gen"])
+    sampler.model.cfg = dc_replace(sampler.model.cfg, model=dc_replace(sampler.model.cfg.model, side_canonical=True))
+    given = np.load(sorted((tiny_data / "motion_data").glob("*.npy"))[1])[:40].astype(np.float32)
+    opts = SampleOptions(seed=3, outer_steps=2, flow_steps=2, postprocess=False)
+    out = sampler.generate(["a person waves the left hand"], None, opts, Completion(given, prefix=12))[0]
+    assert out.shape == given.shape and np.allclose(out[:12], given[:12], atol=1e-5)
