@@ -68,9 +68,12 @@ def build_motion_set(
     max_speed: float = MAX_SPEED,
     mixed: int = 0,
     locomotion: int | None = None,
+    generated: int = 0,
+    generator_ckpt: str | Path | None = None,
 ) -> list[Path]:
     """Write `out/<group>/<primitive>_<k>.npz` robot motions (`locomotion` clips per locomotion primitive, default
-    `per_primitive`), plus `mixed` compositions in `out/mixed/`; returns the paths (existing files are kept)."""
+    `per_primitive`), plus `mixed` compositions in `out/mixed/` and `generated` generator motions in
+    `out/generated/`; returns the paths (existing files are kept)."""
     from generator.data.gallery import clip_to_motion
     from retarget.pipeline import retarget_motion
 
@@ -85,4 +88,37 @@ def build_motion_set(
         motion = retarget_motion(clip_to_motion(procedural_clip(name, k, seed, max_speed))).motion
         path.parent.mkdir(parents=True, exist_ok=True)
         motion.save(path)
+    if generated:
+        paths += build_generated(out / "generated", seed, generated, generator_ckpt, max_speed)
+    return paths
+
+
+def generated_prompt(k: int, seed: int, max_speed: float = MAX_SPEED) -> tuple[str, int]:
+    """(caption, frames) of generated clip k: the first caption and the length of composition k of the set's
+    compositions, so the generator is asked for the same kinds of sequences the procedural groups hold."""
+    clip = _composition(clip_seed(seed, "generated", k), max_speed)
+    return clip.captions[0], len(clip.joints)
+
+
+def build_generated(
+    out: Path, seed: int, count: int, ckpt: str | Path | None = None, max_speed: float = MAX_SPEED
+) -> list[Path]:
+    """Write `out/gen_<k>.npz`: the shipped (or `ckpt`) generator's motions for `count` composition captions,
+    retargeted, so the tracker also trains on the motions the demo will ask it to track (their artefacts
+    included). Sampling seed `seed + k`: clip k is the same clip whatever `count` is."""
+    from generator.model.checkpoint import DEFAULT_DIR
+    from generator.motion.file import HumanMotion
+    from generator.sampling.sampler import load_sampler, sample_options
+    from retarget.pipeline import retarget_motion
+
+    sampler, _ = load_sampler(DEFAULT_DIR if ckpt is None else ckpt)
+    max_frames = sampler.model.cfg.model.max_frames
+    paths = [out / f"gen_{k}.npz" for k in range(count)]
+    todo = [k for k in range(count) if not paths[k].exists()]
+    for k in tqdm(todo, desc="generated", unit="clip"):  # one sample per call: its seed alone decides it
+        text, frames = generated_prompt(k, seed, max_speed)
+        feats = sampler.generate([text], [min(frames, max_frames)], sample_options(sampler.model.cfg, seed + k))[0]
+        motion = retarget_motion(HumanMotion.from_features(feats, text=text)).motion
+        out.mkdir(parents=True, exist_ok=True)
+        motion.save(paths[k])
     return paths

@@ -20,6 +20,7 @@ from pathlib import Path
 from generator.model.checkpoint import DEFAULT_DIR, read_config
 from generator.model.config import FPS
 from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
+from generator.sampling.modifiers import check_attribute_guidance
 from generator.sampling.vocabulary import check_prompt_words
 
 
@@ -33,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=None, help="motion length (None: predicted from the text)")
     p.add_argument("--seed", type=seed_arg, default=0, help="random seed (same seed, same motions)")
     p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale (None: the checkpoint's)")
+    p.add_argument(
+        "--attribute-guidance", type=float, default=None,
+        help="push away from the prompt without its side/direction/count/speed words (None: the checkpoint's)",
+    )  # fmt: skip
     p.add_argument("--steps", type=int, default=None, help="autoregressive steps K (None: the checkpoint's, 16)")
     p.add_argument(
         "--flow-steps", type=int, default=None, help="rectified-flow steps per token (None: the checkpoint's, 32)"
@@ -73,6 +78,7 @@ def _check_args(args) -> None:
         raise InputError(f"--seconds must be a positive number, got {args.seconds}")
     if args.cfg is not None and not (math.isfinite(args.cfg) and 0 <= args.cfg <= 50):
         raise InputError(f"--cfg must be in [0, 50], got {args.cfg}")
+    check_attribute_guidance(args.attribute_guidance)
     for flag, value in (("--steps", args.steps), ("--flow-steps", args.flow_steps)):
         if value is not None and not 1 <= value <= 1000:
             raise InputError(f"{flag} must be between 1 and 1000, got {value}")
@@ -140,7 +146,7 @@ def run(args) -> list[Path]:
         frames = [t] * args.num
     opts = sample_options(
         cfg, args.seed, outer_steps=args.steps or None, flow_steps=args.flow_steps or None, cfg_scale=args.cfg,
-        refresh=args.refresh, postprocess=not args.raw_motion,
+        attribute_scale=args.attribute_guidance, refresh=args.refresh, postprocess=not args.raw_motion,
     )  # fmt: skip
     features = sampler.generate([args.prompt] * args.num, frames, opts, completion)
     elapsed = time.perf_counter() - t0

@@ -77,7 +77,45 @@ def _prompts() -> list[AttributePrompt]:
     return out
 
 
+def _validation_prompts() -> list[AttributePrompt]:
+    """Other wordings and parameters of the same attributes, for choosing sampler settings and checkpoints, so that
+    the test prompts above are only ever reported."""
+    out = []
+    for side, code in (("left", 0), ("right", 1)):
+        out += [
+            AttributePrompt(f"someone waves his {side} hand", "side", side, "wave",
+                            {"side": code, "high": False, "waves": 2}),
+            AttributePrompt(f"a person throws a punch with the {side} hand", "side", side, "punch",
+                            {"side": code, "punches": 3, "alternate": False}),
+            AttributePrompt(f"someone raises the {side} hand up high", "side", side, "reach_up",
+                            {"side": code, "hold": 1.2}),
+            AttributePrompt(f"a man kicks forward with his {side} leg", "side", side, "kick",
+                            {"side": code, "height": 0.4, "reach": 0.4}, limb="foot"),
+            AttributePrompt(f"someone turns {side}", "turn", side, "turn",
+                            {"angle": np.pi * 0.6 * (1 if side == "left" else -1)}),
+            AttributePrompt(f"a person takes a side step to the {side}", "direction", side, "side_step",
+                            {"side": code, "steps": 3}),
+        ]  # fmt: skip
+    out += [
+        AttributePrompt("someone walks straight ahead", "direction", "forward", "walk", {"speed": 1.0, "duration": 3.5,
+                                                                                      "turn": 0.0}),
+        AttributePrompt("someone walks backwards", "direction", "backward", "walk_backward",
+                        {"speed": 0.7, "duration": 3.5}),
+        AttributePrompt("someone does a squat twice", "count", "2", "squat", {"reps": 2, "depth": 0.35,
+                                                                              "arms_forward": True}),
+        AttributePrompt("a man jumps three times", "count", "3", "jump", {"height": 0.15, "reps": 3}),
+        AttributePrompt("someone waves with the left hand twice", "count", "2", "wave",
+                        {"side": 0, "high": True, "waves": 2}),
+        AttributePrompt("someone walks slowly", "speed", "slow", "walk", {"speed": 0.65, "duration": 3.5,
+                                                                         "turn": 0.0}),
+        AttributePrompt("someone walks fast", "speed", "quick", "walk", {"speed": 1.5, "duration": 3.5, "turn": 0.0}),
+    ]  # fmt: skip
+    return out
+
+
 ATTRIBUTE_PROMPTS = _prompts()
+VALIDATION_PROMPTS = _validation_prompts()
+PROMPT_SETS = {"test": ATTRIBUTE_PROMPTS, "validation": VALIDATION_PROMPTS}
 ATTRIBUTES = ("side", "turn", "direction", "count", "speed")
 
 
@@ -135,9 +173,11 @@ def repetitions(joints: np.ndarray, primitive: str) -> int:
 
     height = joints[:, 0, 1]
     if primitive == "wave":
-        wrist = JOINT_INDEX["left_wrist" if acting_side(joints) == "left" else "right_wrist"]
+        left = acting_side(joints) == "left"
+        wrist = JOINT_INDEX["left_wrist" if left else "right_wrist"]
         lateral = (joints[:, wrist] - joints[:, 0]) @ np.cross(UP, facing(joints)[0])
-        return int(len(find_peaks(lateral, prominence=0.12)[0]))
+        inward = -lateral if left else lateral  # swings towards the body's midline, the same for either hand
+        return int(len(find_peaks(inward, prominence=0.12)[0]))
     if primitive == "squat":
         peaks, _ = find_peaks(-height, prominence=0.08)
     else:
@@ -185,32 +225,40 @@ def attribute_rates(results: dict[str, list[bool]]) -> dict[str, float]:
     return {a: float(np.mean(v)) for a, v in results.items() if v}
 
 
-def score_motions(motions: dict[str, list[np.ndarray]], fps: float = 30.0) -> dict[str, list[bool]]:
-    """{attribute: [correct, ...]} for {prompt text: [joints (T, 22, 3), ...]} of ATTRIBUTE_PROMPTS."""
+def score_motions(
+    motions: dict[str, list[np.ndarray]], fps: float = 30.0, prompts: list[AttributePrompt] = ATTRIBUTE_PROMPTS
+) -> dict[str, list[bool]]:
+    """{attribute: [correct, ...]} for {prompt text: [joints (T, 22, 3), ...]} of `prompts`."""
     out: dict[str, list[bool]] = {a: [] for a in ATTRIBUTES}
-    for prompt in ATTRIBUTE_PROMPTS:
+    for prompt in prompts:
         for joints in motions.get(prompt.text, []):
             out[prompt.attribute].append(judge(prompt, joints, fps)[1])
     return out
 
 
-def attribute_rows(generate=None, reps: int = 5, seed: int = 0, name: str = "generator") -> dict[str, dict]:
+def attribute_rows(
+    generate=None, reps: int = 5, seed: int = 0, name: str = "generator", prompt_set: str = "test"
+) -> dict[str, dict]:
     """Markdown-ready rows {row: {attribute: Interval}}: the real (procedural) motions once, and `generate`
-    (a GenerateFn: texts, frame counts, seed -> 272-D features) over `reps` replications of every prompt."""
+    (a GenerateFn: texts, frame counts, seed -> 272-D features) over `reps` replications of every prompt of
+    PROMPT_SETS[prompt_set]."""
     from generator.eval.metrics import Interval
     from generator.motion import repr272
 
-    real = {p.text: [real_joints(p)] for p in ATTRIBUTE_PROMPTS}
-    rows = {"Real motions": {a: Interval(r, 0.0, 1) for a, r in attribute_rates(score_motions(real)).items()}}
+    prompts = PROMPT_SETS[prompt_set]
+    real = {p.text: [real_joints(p)] for p in prompts}
+    rows = {
+        "Real motions": {a: Interval(r, 0.0, 1) for a, r in attribute_rates(score_motions(real, 30.0, prompts)).items()}
+    }
     if generate is None:
         return rows
-    texts = [p.text for p in ATTRIBUTE_PROMPTS]
+    texts = [p.text for p in prompts]
     lengths = [min(len(real[t][0]), 300) for t in texts]
     per_rep: dict[str, list[float]] = {a: [] for a in ATTRIBUTES}
     for r in range(reps):
         feats = generate(texts, lengths, seed + r)
         motions = {t: [repr272.decode_joints(np.asarray(f, np.float64))] for t, f in zip(texts, feats)}
-        for a, rate in attribute_rates(score_motions(motions)).items():
+        for a, rate in attribute_rates(score_motions(motions, 30.0, prompts)).items():
             per_rep[a].append(rate)
     rows[name] = {
         a: Interval(float(np.mean(v)), float(1.96 * np.std(v) / np.sqrt(len(v))) if len(v) > 1 else 0.0, len(v))

@@ -102,6 +102,7 @@ class SamplingConfig:
     outer_steps: int = 16
     flow_steps: int = 32
     cfg_scale: float = 4.0
+    attribute_scale: float = 0.0  # attribute guidance (generator.sampling.modifiers); 0 = off
     noise_refresh: float = 0.3
 
 

@@ -4,7 +4,8 @@ Outer loop (K steps): all unknown latents start masked, a random reveal order is
 k, round(cos(pi/2 * (k+1)/K) * n) unknown latents are still masked. Each step runs the transformer once for the
 whole batch and samples only the latents revealed at that step (the others would be re-masked anyway).
 Inner loop (N flow steps, t_i = i/N, t = 1 clean), the "noise refresh" sampler, with gamma = `refresh`:
-    v      = v_u + s (v_c - v_u)                    (classifier-free guidance, both halves in one batch)
+    v      = v_u + s (v_c - v_u) + a (v_c - v_p)    (classifier-free guidance; attribute guidance: v_p from the
+                                                     prompt without its modifier words, generator.sampling.modifiers)
     x1_hat = x + (1 - t_i) v                        (clean estimate)
     x0_hat = x - t_i v                              (noise estimate)
     x0_new = sqrt(1 - gamma^2) x0_hat + gamma eps   (fresh N(0, I) noise; not on the last step)
@@ -32,6 +33,7 @@ from generator.motion import repr272
 from generator.motion.errors import InputError
 from generator.motion.rotations import matrix_to_6d, sixd_to_matrix, yaw_matrix
 from generator.sampling.cleanup import postprocess
+from generator.sampling.modifiers import strip_modifiers
 from generator.sampling.prompt import canonical_prompt
 
 NULL_PROMPT = ""  # the fixed null prompt of classifier-free guidance (also used in training)
@@ -42,6 +44,7 @@ class SampleOptions:
     outer_steps: int = 16
     flow_steps: int = 32
     cfg_scale: float = 4.0
+    attribute_scale: float = 0.0  # a: how far to push away from the prompt without its side/speed/count words
     refresh: float = 0.3
     seed: int = 0
     postprocess: bool = (
@@ -67,11 +70,14 @@ class Sampler:
         self.canonical = canonical  # read prompts in the captions' style (generator.sampling.prompt) before encoding
 
     # ---- text -------------------------------------------------------------------------------------------------
-    def _text(self, prompts: list[str], with_null: bool, cached: bool = True):
-        """Adapted text for prompts [+ as many null prompts]: w (B', Lt, W), pad (B', Lt)."""
+    def _text(self, prompts: list[str], with_null: bool, cached: bool = True, plain: bool = False):
+        """Adapted text for prompts [+ as many null prompts] [+ the prompts without their modifier words]:
+        w (B', Lt, W), pad (B', Lt)."""
         if self.canonical:
             prompts = [canonical_prompt(p) for p in prompts]
-        texts = prompts + [NULL_PROMPT] * len(prompts) if with_null else prompts
+        texts = prompts + [NULL_PROMPT] * len(prompts) if with_null else list(prompts)
+        if plain:
+            texts += [strip_modifiers(p) for p in prompts]
         embs = self.text_encoder.encode_list(texts) if cached else self.text_encoder.encode_uncached(texts)
         tokens, pad = pad_tokens(embs)
         return self.model.encode_text(tokens, pad), pad
@@ -86,36 +92,44 @@ class Sampler:
         return [int(k) * self.down for k in n]
 
     # ---- latents ----------------------------------------------------------------------------------------------
-    def _flow(self, z_c: torch.Tensor, z_u: torch.Tensor | None, opts: SampleOptions, gen: torch.Generator, sep: bool):
-        """Sample N latents (N, d) from conditions z_c (N, W) [and z_u for CFG] with the noise-refresh sampler."""
+    def _flow(
+        self, z_c: torch.Tensor, z_u: torch.Tensor | None, opts: SampleOptions, gen: torch.Generator, sep: bool,
+        z_p: torch.Tensor | None = None,
+    ) -> torch.Tensor:  # fmt: skip
+        """Sample N latents (N, d) from conditions z_c (N, W) [and z_u for CFG] [and z_p, the plain prompt's, for
+        attribute guidance] with the noise-refresh sampler."""
+        z = [zk for zk in (z_c, z_u, z_p) if zk is not None]
         flow, n = self.model.flow, z_c.shape[0]
         x = torch.randn(n, self.model.latent_dim, generator=gen)
         steps = opts.flow_steps
         keep = math.sqrt(1.0 - opts.refresh**2)
         times = torch.arange(steps, dtype=torch.float32) / steps
-        if sep:  # reference mode: no caching, the two CFG halves as two passes
-            t_emb = None
-        else:  # the condition's z part is the same at every flow step; the time part is the same for every token
+        if not sep:  # the condition's z part is the same at every flow step; the time part is the same for every token
             t_emb = flow.time_embed(times)  # (steps, F)
-            zc = flow.z_in(z_c if z_u is None else torch.cat([z_c, z_u]))  # (N or 2N, F)
+            zc = flow.z_in(torch.cat(z))  # (kN, F)
         for i in range(steps):
             t0, t1 = i / steps, (i + 1) / steps
-            if sep:
+            if sep:  # reference mode: no caching, one pass per condition
                 tt = torch.full((n,), t0)
-                v = flow(x, tt, z_c)
-                if z_u is not None:
-                    v_u = flow(x, tt, z_u)
-                    v = v_u + opts.cfg_scale * (v - v_u)
-            elif z_u is None:
-                v = flow.forward_cond(x, zc + t_emb[i])
+                vs = [flow(x, tt, zk) for zk in z]
             else:
-                v_c, v_u = flow.forward_cond(torch.cat([x, x]), zc + t_emb[i]).chunk(2)
-                v = v_u + opts.cfg_scale * (v_c - v_u)
+                vs = list(flow.forward_cond(x.repeat(len(z), 1), zc + t_emb[i]).chunk(len(z)))
+            v = self._guided(vs, opts, z_u is not None, z_p is not None)
             x1_hat, x0_hat = x + (1 - t0) * v, x - t0 * v
             if i < steps - 1 and opts.refresh > 0:
                 x0_hat = keep * x0_hat + opts.refresh * torch.randn(x.shape, generator=gen)
             x = t1 * x1_hat + (1 - t1) * x0_hat
         return x
+
+    @staticmethod
+    def _guided(vs: list[torch.Tensor], opts: SampleOptions, cfg: bool, plain: bool) -> torch.Tensor:
+        """v = v_u + s (v_c - v_u) + a (v_c - v_p) from vs = [v_c, v_u if cfg, v_p if plain]."""
+        v = v_c = vs[0]
+        if cfg:
+            v = vs[1] + opts.cfg_scale * (v_c - vs[1])
+        if plain:
+            v = v + opts.attribute_scale * (v_c - vs[-1])
+        return v
 
     @torch.no_grad()
     def sample_latents(
@@ -132,6 +146,7 @@ class Sampler:
         b, n = len(prompts), max(n_latents)
         gen = generator if generator is not None else torch.Generator().manual_seed(opts.seed)
         cfg = opts.cfg_scale != 1.0
+        plain = opts.attribute_scale != 0.0 and any(strip_modifiers(p) != p for p in prompts)
         pad = torch.arange(n)[None, :] >= torch.tensor(n_latents)[:, None]  # (B, L)
         x = torch.zeros(b, n, self.model.latent_dim)
         revealed = torch.zeros(b, n, dtype=torch.bool)
@@ -143,8 +158,9 @@ class Sampler:
         rank = scores.argsort(1).argsort(1)  # (B, L)
         n_known = revealed.sum(1)
         n_unknown = (~pad).sum(1) - n_known
+        k_cond = 1 + cfg + plain  # conditions per latent: the prompt, the null prompt, the plain prompt
         if not reference_mode:
-            w, text_pad = self._text(prompts, with_null=cfg)  # (B or 2B, Lt, W)
+            w, text_pad = self._text(prompts, with_null=cfg, plain=plain)  # (kB, Lt, W)
         for k in range(opts.outer_steps):
             still = torch.round(math.cos(math.pi / 2 * (k + 1) / opts.outer_steps) * n_unknown.double()).long()
             still = still.clamp(min=1) if k < opts.outer_steps - 1 else torch.zeros_like(still)
@@ -153,25 +169,27 @@ class Sampler:
                 continue
             masked = ~revealed
             if reference_mode:
-                z_c, z_u = self._reference_conditions(prompts, x, masked, pad, cfg)
-            elif cfg:
-                z = self.model(torch.cat([x, x]), torch.cat([masked, masked]), torch.cat([pad, pad]), w, text_pad)
-                z_c, z_u = z.chunk(2)  # (B, L, W) each
+                z = self._reference_conditions(prompts, x, masked, pad, cfg, plain)
             else:
-                z_c, z_u = self.model(x, masked, pad, w, text_pad), None
-            sampled = self._flow(z_c[new], None if z_u is None else z_u[new], opts, gen, sep=reference_mode)
+                rep = [t.repeat(k_cond, *([1] * (t.dim() - 1))) for t in (x, masked, pad)]
+                z = self.model(*rep, w, text_pad).chunk(k_cond)  # k_cond x (B, L, W)
+            z_c, z_u, z_p = z[0][new], z[1][new] if cfg else None, z[-1][new] if plain else None
+            sampled = self._flow(z_c, z_u, opts, gen, reference_mode, z_p)
             x[new] = sampled
             revealed |= new
         return x
 
-    def _reference_conditions(self, prompts, x, masked, pad, cfg: bool):
-        """The released code's path: encode the text again (no cache) and run the conditional/null passes apart."""
-        w_c, p_c = self._text(prompts, with_null=False, cached=False)
-        z_c = self.model(x, masked, pad, w_c, p_c)
-        if not cfg:
-            return z_c, None
-        w_u, p_u = self._text([NULL_PROMPT] * len(prompts), with_null=False, cached=False)
-        return z_c, self.model(x, masked, pad, w_u, p_u)
+    def _reference_conditions(self, prompts, x, masked, pad, cfg: bool, plain: bool) -> list[torch.Tensor]:
+        """The released code's path: encode the text again (no cache) and run each condition's pass apart."""
+        b = len(prompts)
+        w, p = self._text(prompts, with_null=False, cached=False, plain=plain)  # prompts [+ plain prompts]
+        out = [self.model(x, masked, pad, w[:b], p[:b])]
+        if cfg:
+            w_u, p_u = self._text([NULL_PROMPT] * b, with_null=False, cached=False)
+            out.append(self.model(x, masked, pad, w_u, p_u))
+        if plain:
+            out.append(self.model(x, masked, pad, w[b:], p[b:]))
+        return out
 
     # ---- features ---------------------------------------------------------------------------------------------
     def _normalize(self, features: np.ndarray) -> torch.Tensor:
@@ -341,6 +359,6 @@ def sample_options(cfg: GenConfig, seed: int, **overrides) -> SampleOptions:
     """SampleOptions from a generator config's sampling defaults, with overrides (None keeps the default)."""
     d = cfg.sampling
     opts = {"outer_steps": d.outer_steps, "flow_steps": d.flow_steps, "cfg_scale": d.cfg_scale,
-            "refresh": d.noise_refresh}  # fmt: skip
+            "attribute_scale": d.attribute_scale, "refresh": d.noise_refresh}  # fmt: skip
     opts.update({k: v for k, v in overrides.items() if v is not None})
     return SampleOptions(seed=seed, **opts)

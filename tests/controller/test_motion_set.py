@@ -98,3 +98,19 @@ def test_evaluate_refuses_to_write_onto_the_policy(tmp_path, capsys) -> None:
     policy.write_bytes(b"weights")
     assert evaluate.main(["--policy", str(policy), "--out", str(policy)]) == 2
     assert policy.read_bytes() == b"weights" and "policy" in capsys.readouterr().err
+
+
+def test_generated_group_holds_the_shipped_generators_motions_retargeted(tmp_path) -> None:
+    from generator.model.checkpoint import DEFAULT_DIR
+
+    if not (DEFAULT_DIR / "config.json").exists():
+        pytest.fail("the shipped generator checkpoint is missing")
+    text, frames = motion_set.generated_prompt(0, seed=5)
+    assert text and frames >= 40
+    paths = motion_set.build_generated(tmp_path / "generated", seed=5, count=1)
+    assert [p.name for p in paths] == ["gen_0.npz"]
+    robot = load_robot_motion(paths[0])
+    assert np.isfinite(robot.joint_pos).all() and abs(len(robot.joint_pos) / robot.fps - frames / 30) < 0.2
+    stamp = paths[0].stat().st_mtime_ns
+    assert motion_set.build_generated(tmp_path / "generated", seed=5, count=1) == paths  # kept, not regenerated
+    assert paths[0].stat().st_mtime_ns == stamp

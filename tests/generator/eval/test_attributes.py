@@ -45,3 +45,18 @@ def test_slow_and_quick_walks_are_told_apart():
     quick = next(p for p in ATTRIBUTE_PROMPTS if p.expected == "quick")
     assert judge(slow, real_joints(quick)) == ("quick", False)
     assert judge(quick, real_joints(slow)) == ("slow", False)
+
+
+def test_the_validation_prompts_are_other_wordings_and_their_real_motions_pass():
+    from generator.eval.attributes import VALIDATION_PROMPTS
+
+    assert not {p.text for p in VALIDATION_PROMPTS} & {p.text for p in ATTRIBUTE_PROMPTS}
+    assert {p.attribute for p in VALIDATION_PROMPTS} == {p.attribute for p in ATTRIBUTE_PROMPTS}
+    for prompt in VALIDATION_PROMPTS:
+        assert judge(prompt, real_joints(prompt))[1], prompt.text
+
+
+def test_a_wave_counts_the_same_with_either_hand():
+    twice = next(p for p in ATTRIBUTE_PROMPTS if p.text == "a person waves twice with the right hand")
+    mirrored = _mirrored(real_joints(twice))
+    assert judge(twice, mirrored)[0] == "2"
