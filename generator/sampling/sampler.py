@@ -33,7 +33,7 @@ from generator.motion import repr272
 from generator.motion.errors import InputError
 from generator.motion.rotations import matrix_to_6d, sixd_to_matrix, yaw_matrix
 from generator.sampling.cleanup import postprocess
-from generator.sampling.modifiers import strip_modifiers
+from generator.sampling.modifiers import has_modifiers, strip_modifiers
 from generator.sampling.prompt import canonical_prompt
 
 NULL_PROMPT = ""  # the fixed null prompt of classifier-free guidance (also used in training)
@@ -146,7 +146,7 @@ class Sampler:
         b, n = len(prompts), max(n_latents)
         gen = generator if generator is not None else torch.Generator().manual_seed(opts.seed)
         cfg = opts.cfg_scale != 1.0
-        plain = opts.attribute_scale != 0.0 and any(strip_modifiers(p) != p for p in prompts)
+        plain = opts.attribute_scale != 0.0 and any(map(has_modifiers, prompts))
         pad = torch.arange(n)[None, :] >= torch.tensor(n_latents)[:, None]  # (B, L)
         x = torch.zeros(b, n, self.model.latent_dim)
         revealed = torch.zeros(b, n, dtype=torch.bool)
