@@ -41,7 +41,7 @@ def runner_cfg(ppo: PpoCfg, iterations: int, save_interval: int, seed: int) -> d
 
 class TrackingRunner(MjlabOnPolicyRunner):
     """Saves `model_N.pt` atomically with the deployment metadata, the motion library's statistics and the
-    sampler's per-bin failure estimates (so that a resumed run keeps its hard negatives)."""
+    sampler's per-bin failure and exposure estimates (so that a resumed run keeps its hard negatives)."""
 
     def __init__(self, env, train_cfg: dict, log_dir: str | None, device: str, metadata: dict):
         super().__init__(env, train_cfg, log_dir, device)
@@ -53,7 +53,7 @@ class TrackingRunner(MjlabOnPolicyRunner):
             **(infos or {}),
             "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter},
             "controller": {**self.metadata, "motion_stats": cmd.library.stats()},
-            "sampler": {"motions": list(cmd.library.names), "bin_failure_ema": cmd.library.bin_failure_ema.cpu()},
+            "sampler": cmd.library.sampler_state(),
         }
         saved = self.alg.save()
         saved["iter"] = self.current_learning_iteration

@@ -168,7 +168,7 @@ def train(
         sampler = resume_ckpt["infos"].get("sampler") or {}
         lib = env.unwrapped.command_manager.get_term("motion").library
         if sampler.get("motions"):  # keep the hard-negative statistics of the motions still trained on
-            kept = lib.load_failure_ema(sampler["motions"], sampler["bin_failure_ema"])
+            kept = lib.load_sampler_state(sampler)
             print(f"hard-negative statistics kept for {kept} of {lib.num_motions} motions")
     bar = attach_progress(runner, iters, out, p.ppo.num_steps_per_env * n)
     t0 = time.time()

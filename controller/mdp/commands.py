@@ -179,7 +179,7 @@ class UniversalMotionCommand(MotionCommand):
     def _update_command(self, env_ids: torch.Tensor | None = None) -> None:
         if env_ids is None:
             self.motion_times += self._env.step_dt
-            self.library.update()
+            self.library.update(self.motion_ids, self.motion_times)
         else:
             self.motion_times[env_ids] += self._env.step_dt
         self._refresh()

@@ -14,12 +14,8 @@ from generator.motion.errors import InputError
 from retarget import robot
 
 
-@pytest.fixture(scope="module")
-def lib() -> MotionLib:
-    return MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"], uniform_ratio=0.1)
-
-
-def test_frames_and_interpolation(lib: MotionLib) -> None:
+def test_frames_and_interpolation() -> None:
+    lib = MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"], uniform_ratio=0.1)
     w = wave(2.0)
     idx = [robot.BODY_INDEX[b] for b in TRACKED_BODIES]
     ids = torch.ones(3, dtype=torch.long)
@@ -34,15 +30,25 @@ def test_frames_and_interpolation(lib: MotionLib) -> None:
     assert lib.durations.tolist() == pytest.approx([1.0, 2.0])
 
 
-def test_hard_negative_sampling(lib: MotionLib) -> None:
+def _visit(lib: MotionLib, envs_per_bin: int, steps: int, fail_bin: tuple[int, float] | None = None) -> None:
+    """`steps` env steps with `envs_per_bin` envs in every bin of `lib`, one of them failing in `fail_bin` each step."""
+    ids = lib.bin_motion.repeat(envs_per_bin)
+    times = (lib.bin_local.repeat(envs_per_bin).float() + 0.5) * lib.bin_seconds
+    for _ in range(steps):
+        if fail_bin is not None:
+            m, t = torch.tensor([fail_bin[0]]), torch.tensor([fail_bin[1]])
+            lib.record_episodes(m, t, torch.tensor([True]), torch.tensor([False]))
+        lib.update(ids, times)
+
+
+def test_hard_negative_sampling() -> None:
+    lib = MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"], uniform_ratio=0.1)
     g = torch.Generator().manual_seed(0)
     ids, times = lib.sample(4000, generator=g)
     assert abs((ids == 0).float().mean().item() - 0.5) < 0.05  # uniform over motions before any failure
     assert bool((times <= lib.durations[ids]).all()) and bool((times >= 0).all())
     # Failures in the second second of the wave motion make that bin dominate.
-    for _ in range(50):
-        lib.record_episodes(torch.tensor([1]), torch.tensor([1.5]), torch.tensor([True]), torch.tensor([False]))
-        lib.update()
+    _visit(lib, envs_per_bin=4, steps=50, fail_bin=(1, 1.5))
     ids, times = lib.sample(4000, generator=g)
     hard = ((ids == 1) & (times >= 1.0)).float().mean().item()
     assert hard > 0.85
@@ -52,16 +58,37 @@ def test_hard_negative_sampling(lib: MotionLib) -> None:
     assert stats["wave"]["sampling_prob"] > 0.9
 
 
+def test_sampling_follows_failure_rate_not_count() -> None:
+    """A bin visited 10x as often, with the same failures per env step spent in it, gets no more weight: sampling by
+    failure counts would give it 10x and feed on itself."""
+    lib = MotionLib([idle(1.0), idle(1.0)], TRACKED_BODIES, names=["a", "b"], uniform_ratio=0.0)
+    ids, times = torch.tensor([0] * 10 + [1]), torch.full((11,), 0.5)
+    no, yes = torch.tensor([False]), torch.tensor([True])
+    for step in range(400):
+        lib.record_episodes(torch.tensor([0]), torch.tensor([0.5]), yes, no)  # a: 1 failure per 10 env steps
+        if step % 10 == 9:
+            lib.record_episodes(torch.tensor([1]), torch.tensor([0.5]), yes, no)  # b: 1 per 10 env steps as well
+        lib.update(ids, times)
+    p = lib.sampling_probabilities()
+    assert 0.8 < float(p[0] / p[1]) < 1.25
+    assert float(lib.bin_failure_ema[0] / lib.bin_failure_ema[1]) > 8.0  # what count-based sampling would follow
+
+
 def test_failure_statistics_survive_added_motions() -> None:
-    """A resumed run on a grown library keeps each shared motion's per-bin failures; new motions start at zero."""
+    """A resumed run on a grown library keeps each shared motion's per-bin statistics; new motions start at zero."""
     old = MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"])
     old.bin_failure_ema.copy_(torch.tensor([0.1, 0.2, 0.3]))  # idle: 1 bin, wave: 2 bins
+    old.bin_exposure_ema.copy_(torch.tensor([1.0, 2.0, 3.0]))
     grown = MotionLib([wave(2.0), wave(3.0), idle(1.0)], TRACKED_BODIES, names=["wave", "wave_long", "idle"])
-    assert grown.load_failure_ema(old.names, old.bin_failure_ema) == 2
+    assert grown.load_sampler_state(old.sampler_state()) == 2
     assert grown.bin_failure_ema.tolist() == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.0, 0.1])
+    assert grown.bin_exposure_ema.tolist() == pytest.approx([2.0, 3.0, 0.0, 0.0, 0.0, 1.0])
     shrunk = MotionLib([wave(2.0)], TRACKED_BODIES, names=["wave"])  # idle's bins cannot be placed: nothing kept
-    assert shrunk.load_failure_ema(old.names, old.bin_failure_ema) == 0
+    assert shrunk.load_sampler_state(old.sampler_state()) == 0
     assert float(shrunk.bin_failure_ema.sum()) == 0.0
+    counts_only = {"motions": old.names, "bin_failure_ema": old.bin_failure_ema}  # a state from before rates
+    fresh = MotionLib([idle(1.0), wave(2.0)], TRACKED_BODIES, names=["idle", "wave"])
+    assert fresh.load_sampler_state(counts_only) == 0
 
 
 def test_frames_helpers() -> None:
