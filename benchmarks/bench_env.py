@@ -7,7 +7,10 @@ For every env count, in the same run:
   reference frames, observations, auto-resets);
 - (b) the same full env on mjlab's MuJoCo Warp, CPU device, at `--warp-envs` envs (Warp-CPU throughput stops
   growing long before 64 envs, and 1024 envs of it would take many minutes per figure).
-Ratios printed: full / bare (target >= 0.7) and full / Warp-CPU (target >= 50).
+- what the `mj_step1` / `mj_step2` split saves: the same env stepped in interleaved blocks with `forward()` as
+  `mj_step1` and as a whole `mj_forward` (`ClassicSimulation._split_step`), the median ratio of three pairs (the
+  trajectories are identical, so only the time differs; interleaving cancels this machine's drifting speed).
+Ratios printed: full / bare (target >= 0.7), full / Warp-CPU (target >= 50) and split / unsplit.
 
 CPU: `python benchmarks/bench_env.py` (64, 256, 1024 envs). GPU: `python benchmarks/bench_env.py --device cuda:0
 --envs 512,1024,2048,4096,8192` measures the Warp backend only.
@@ -64,6 +67,23 @@ def bare_physics(env, steps: int) -> float:
     return steps * sim.num_envs / (time.perf_counter() - t0)
 
 
+def split_gain(env, steps: int, pairs: int = 3) -> float:
+    """Median over `pairs` of (time with forward() as mj_forward) / (time with it as mj_step1), same env."""
+    actions = 0.1 * torch.randn(env.num_envs, env.action_manager.total_action_dim)
+    ratios = []
+    for _ in range(pairs):
+        seconds = {}
+        for split in (True, False):
+            env.sim._split_step = split
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                env.step(actions)
+            seconds[split] = time.perf_counter() - t0
+        ratios.append(seconds[False] / seconds[True])
+    env.sim._split_step = True
+    return sorted(ratios)[len(ratios) // 2]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--envs", default=None, help="comma-separated env counts (default: 64,256,1024 on CPU)")
@@ -88,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     warp, env = full_env(args.warp_envs, args.warp_steps, "cpu", "warp", args.seed)
     env.close()
     print(f"baseline (b): mjlab on MuJoCo Warp, CPU, {args.warp_envs} envs: {warp:.1f} env-steps/s", flush=True)
-    print(f"{'envs':>6} {'bare physics (a)':>17} {'classic full env':>17} {'full/bare':>10} {'full/warp-cpu':>14}")
+    head = f"{'envs':>6} {'bare physics (a)':>17} {'classic full env':>17} {'full/bare':>10} {'full/warp-cpu':>14}"
+    print(f"{head} {'split/unsplit':>14}")
     for n in counts:
         full, env = full_env(n, args.steps, "cpu", "classic", args.seed)
         bare = bare_physics(env, args.steps)
+        gain = split_gain(env, max(1, args.steps // 3))
         env.sim.close()
         env.close()
-        print(f"{n:>6} {bare:>17.1f} {full:>17.1f} {full / bare:>10.2f} {full / warp:>14.1f}", flush=True)
+        row = f"{n:>6} {bare:>17.1f} {full:>17.1f} {full / bare:>10.2f} {full / warp:>14.1f}"
+        print(f"{row} {gain:>14.2f}", flush=True)
     return 0
 
 
