@@ -8,7 +8,7 @@ For every env count, in the same run:
 - (b) the same full env on mjlab's MuJoCo Warp, CPU device, at `--warp-envs` envs (Warp-CPU throughput stops
   growing long before 64 envs, and 1024 envs of it would take many minutes per figure).
 - what the `mj_step1` / `mj_step2` split saves: the same env stepped in interleaved blocks with `forward()` as
-  `mj_step1` and as a whole `mj_forward` (`ClassicSimulation._split_step`), the median ratio of three pairs (the
+  `mj_step1` and as a whole `mj_forward` (`ClassicSimulation.split_step`), the median ratio of three pairs (the
   trajectories are identical, so only the time differs; interleaving cancels this machine's drifting speed).
 Ratios printed: full / bare (target >= 0.7), full / Warp-CPU (target >= 50) and split / unsplit.
 
@@ -70,17 +70,17 @@ def bare_physics(env, steps: int) -> float:
 def split_gain(env, steps: int, pairs: int = 3) -> float:
     """Median over `pairs` of (time with forward() as mj_forward) / (time with it as mj_step1), same env."""
     actions = 0.1 * torch.randn(env.num_envs, env.action_manager.total_action_dim)
-    ratios = []
+    ratios, default = [], env.sim.split_step
     for _ in range(pairs):
         seconds = {}
         for split in (True, False):
-            env.sim._split_step = split
+            env.sim.split_step = split
             t0 = time.perf_counter()
             for _ in range(steps):
                 env.step(actions)
             seconds[split] = time.perf_counter() - t0
         ratios.append(seconds[False] / seconds[True])
-    env.sim._split_step = True
+    env.sim.split_step = default
     return sorted(ratios)[len(ratios) // 2]
 
 

@@ -182,7 +182,8 @@ class ClassicSimulation:
         bounds = np.linspace(0, num_envs, self.nthread + 1).astype(int)
         self._chunks = [range(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self._forwarded = np.zeros(num_envs, dtype=bool)  # mj_step1 done since the state and model were last set
-        self._split_step = model.opt.integrator != mujoco.mjtIntegrator.mjINT_RK4  # mj_step2 cannot do RK4
+        # forward() as mj_step1, the next substep as mj_step2 (False: mj_forward, then a whole mj_step); no RK4
+        self.split_step = model.opt.integrator != mujoco.mjtIntegrator.mjINT_RK4
         self.nan_guard = None
         self.use_cuda_graph = False
 
@@ -258,15 +259,12 @@ class ClassicSimulation:
     def forward(self) -> None:
         """The position and velocity stages in every env (`mj_step1`); see the module docstring."""
         self._push()
-        self._parallel(_step1_chunk if self._split_step else _forward_chunk)
-        self._forwarded[:] = self._split_step
+        self._parallel(_step1_chunk if self.split_step else _forward_chunk)
+        self._forwarded[:] = self.split_step
 
     def step(self) -> None:
         self._forwarded[list(self._push())] = False
-        if self._forwarded.any():
-            self._parallel(partial(_step_after_forward_chunk, forwarded=self._forwarded.copy()))
-        else:
-            self._parallel(_step_chunk)
+        self._parallel(partial(_step_after_forward_chunk, forwarded=self._forwarded))
         self._forwarded[:] = False
 
     def reset(self, env_ids: torch.Tensor | None = None) -> None:

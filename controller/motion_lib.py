@@ -197,10 +197,7 @@ class MotionLib:
         """Once per env step, with every env's motion and time: fold this step's failures and exposure (one env
         step in the bin each env is in) into the per-bin moving averages."""
         a = self.failure_alpha
-        exposure = torch.zeros_like(self.bin_exposure_ema).index_add_(
-            0, self._bins(motion_ids, times), torch.ones_like(times)
-        )
-        self.bin_exposure_ema.mul_(1.0 - a).add_(a * exposure)
+        self.bin_exposure_ema.mul_(1.0 - a).index_add_(0, self._bins(motion_ids, times), torch.full_like(times, a))
         self.bin_failure_ema.mul_(1.0 - a).add_(a * self._bin_failures_now)
         self._bin_failures_now.zero_()
 

@@ -85,7 +85,7 @@ def _classic_rollout(split_step: bool) -> tuple[np.ndarray, np.ndarray]:
     task = TaskCfg(observation_noise=False, sampling="start")  # domain randomisation and pushes on
     cfg = make_env_cfg([("idle", idle(2.0)), ("wave", wave(2.0))], task, num_envs=3, seed=0)
     env = make_env(cfg, "cpu", "classic")
-    env.sim._split_step = split_step
+    env.sim.split_step = split_step
     obs, _ = env.reset()
     actions = 0.6 * torch.randn(40, 3, 29, generator=torch.Generator().manual_seed(0))
     observations, dones = [obs["actor"].clone()], []
