@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         "clockwise; the checkpoint says so and the sampler mirrors left-first prompts (generator.data.mirror)",
     )
     p.add_argument(
+        "--word-tags",
+        action="store_true",
+        help="the network adds a learned vector per modifier-word class (side, direction, speed, count) to those "
+        "text tokens (generator.model.word_tags); with --init, the new vectors start at zero",
+    )
+    p.add_argument(
         "--attribute-weight",
         type=float,
         default=1.0,

@@ -88,9 +88,16 @@ class LabelledRobotClip:
     frame_labels: list[str]
 
 
-def labelled_robot_clips(seed: int, per_primitive: int, mixed: int, progress: bool = True) -> list[LabelledRobotClip]:
+def labelled_robot_clips(
+    seed: int, per_primitive: int, mixed: int, progress: bool = True, policy: str | Path | None = None
+) -> tuple[list[LabelledRobotClip], list[LabelledRobotClip]]:
     """Retargeted procedural clips of the tracker's two groups (and compositions of them) with their frame labels;
-    the same seeds as `controller.motion_set`, so EVAL_SEED gives clips no training seed ever produced."""
+    the same seeds as `controller.motion_set`, so EVAL_SEED gives clips no training seed ever produced.
+
+    With a tracking `policy`, also what the G1 does when it tracks each clip closed loop in classic MuJoCo (the
+    demo's path), labelled with the reference's frame labels: a rollout sways, shuffles its feet and lags where its
+    reference does not, and a recogniser fitted on references alone misreads it. Only rollouts that track (PHC
+    success, no fall) are kept, so every label is what the robot did. Returns (references, rollouts)."""
     from tqdm import tqdm
 
     from controller.motion_groups import procedural_clip, set_jobs
@@ -98,13 +105,37 @@ def labelled_robot_clips(seed: int, per_primitive: int, mixed: int, progress: bo
     from generator.eval.action_classifier import primary_label
     from retarget.pipeline import FRAME_LABELS, retarget_motion
 
-    clips = []
+    track = _tracker(policy, seed) if policy is not None else None
+    references, rollouts = [], []
     for _, name, k in tqdm(set_jobs(per_primitive, mixed), desc="labelled robot clips", unit="clip",
                            disable=not progress):  # fmt: skip
         motion = retarget_motion(clip_to_motion(procedural_clip(name, k, seed))).motion
         labels = [primary_label(str(x)) for x in motion.extras[FRAME_LABELS]]
-        clips.append(LabelledRobotClip(f"{name}_{k}", motion_features(motion), labels))
-    return clips
+        references.append(LabelledRobotClip(f"{name}_{k}", motion_features(motion), labels))
+        rollout = track(motion) if track is not None else None
+        if rollout is not None:
+            n = rollout.num_frames
+            rollouts.append(LabelledRobotClip(f"{name}_{k}_rollout", rollout_features(rollout), labels[:n]))
+    return references, rollouts
+
+
+def _tracker(policy_path: str | Path, seed: int):
+    """motion -> the policy's closed-loop Rollout of it, or None where the policy falls or loses the motion."""
+    from sim.replay import load_policy
+    from sim.rollout import RolloutConfig, run_rollout
+    from sim.scene import build_scene, check_policy_matches
+    from sim.scores import score_rollout
+
+    scene, policy = build_scene(check=True), load_policy(policy_path)
+    check_policy_matches(scene, policy)
+    config = RolloutConfig(mode="policy", seed=seed, progress=False)
+
+    def track(motion):
+        rollout = run_rollout(scene, motion, config, policy=policy)
+        scores = score_rollout(scene, rollout, feasibility=False)
+        return rollout if scores["tracking"]["success"] and not scores["balance"]["fell"] else None
+
+    return track
 
 
 def confusion(model: ActionClassifier, clips: list[LabelledRobotClip]) -> tuple[list[str], np.ndarray]:

@@ -76,6 +76,9 @@ class GenModelConfig:
     # trained on canonical sides (generator.data.mirror.canonical_sides): the sampler mirrors a prompt whose first
     # side word is left / counterclockwise, and mirrors the motion back
     side_canonical: bool = False
+    # a learned vector per word-tag class (side, direction, speed, count) added to the tagged text tokens
+    # (generator.model.word_tags)
+    word_tags: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from generator.model.word_tags import tag_tokens
 from generator.motion.errors import InputError, atomic_path
 
 MINILM = "all-MiniLM-L6-v2"
@@ -77,6 +78,11 @@ class TextEncoder:
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token embeddings (B, L, C) and padding mask (B, L) (True = padding) for a list of texts."""
         return pad_tokens(self.encode_list(texts))
+
+    def word_tags(self, texts: list[str]) -> list[torch.Tensor]:
+        """Per-text word-tag ids [(L_i,)] aligned with `encode_list`'s tokens (generator.model.word_tags)."""
+        batch = self._tokenizer(texts, truncation=True, max_length=self.max_tokens, return_offsets_mapping=True)
+        return [tag_tokens(t, [tuple(o) for o in offsets]) for t, offsets in zip(texts, batch["offset_mapping"])]
 
     def encode_pooled(self, texts: list[str]) -> torch.Tensor:
         """One vector per text (B, C): the mean of its token embeddings (MiniLM's own sentence pooling)."""

@@ -1,6 +1,7 @@
 """The MoLingo generator network: text adapter, masked transformer decoder over motion latents, flow head, length head.
 
-Text tokens (frozen encoder, C channels) -> Linear(C -> W) -> text adapter (pre-norm encoder layers + LayerNorm) = w.
+Text tokens (frozen encoder, C channels) -> Linear(C -> W) [+ word-tag embedding, (B, Lt) ids -> (B, Lt, W)]
+-> text adapter (pre-norm encoder layers + LayerNorm) = w.
 Motion latents (d channels; masked ones replaced by a learned mask latent) -> Linear(d -> W) + sinusoidal positions
 -> decoder blocks [self-attention over motion tokens (bidirectional, key padding mask), cross-attention to all text
 tokens (text padding mask), MLP] -> LayerNorm -> conditions z (B, L, W) -> rectified-flow head per token.
@@ -18,6 +19,7 @@ from torch import nn
 
 from generator.model.config import GenConfig
 from generator.model.flow_head import FlowHead
+from generator.model.word_tags import TAGS
 
 
 def sinusoidal_positions(n: int, dim: int) -> torch.Tensor:
@@ -100,6 +102,9 @@ class MoLingo(nn.Module):
         self.max_latents = m.max_frames // down
         # text adapter
         self.text_in = nn.Linear(text_dim, w)
+        if m.word_tags:  # zero at first: a model fine-tuned with tags starts as the model without them
+            self.word_tag = nn.Embedding(len(TAGS), w)
+            nn.init.zeros_(self.word_tag.weight)
         self.adapter = nn.ModuleList([EncoderBlock(w, m.heads, m.mlp_ratio, m.dropout) for _ in range(m.adapter_depth)])
         self.adapter_norm = nn.LayerNorm(w)
         # motion backbone
@@ -116,9 +121,14 @@ class MoLingo(nn.Module):
         self.register_buffer("latent_mean", torch.zeros(latent_dim))
         self.register_buffer("latent_std", torch.ones(latent_dim))
 
-    def encode_text(self, tokens: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
-        """Frozen-encoder tokens (B, Lt, C) + padding mask (B, Lt) -> adapted text w (B, Lt, W)."""
+    def encode_text(self, tokens: torch.Tensor, pad: torch.Tensor, tags: torch.Tensor | None = None) -> torch.Tensor:
+        """Frozen-encoder tokens (B, Lt, C) + padding mask (B, Lt) [+ word-tag ids (B, Lt), needed when the model
+        reads them] -> adapted text w (B, Lt, W)."""
         x = self.text_in(tokens)
+        if self.cfg.model.word_tags:
+            if tags is None:
+                raise ValueError("this generator reads word tags; pass them (TextEncoder.word_tags)")
+            x = x + self.word_tag(tags)
         for block in self.adapter:
             x = block(x, pad)
         return self.adapter_norm(x)
@@ -149,8 +159,9 @@ class MoLingo(nn.Module):
         return z * self.latent_std + self.latent_mean
 
     def loss(
-        self, x1: torch.Tensor, pad: torch.Tensor, text_tokens: torch.Tensor, text_pad: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
+        self, x1: torch.Tensor, pad: torch.Tensor, text_tokens: torch.Tensor, text_pad: torch.Tensor,
+        text_tags: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:  # fmt: skip
         """Masked rectified-flow loss for standardised latents x1 (B, L, d) + the length head's cross-entropy.
 
         Per sample: tau ~ U(0, 1), mask round(cos(pi tau / 2) * n) >= 1 random valid positions; the flow MSE is
@@ -163,7 +174,7 @@ class MoLingo(nn.Module):
         scores = torch.rand(b, n, device=x1.device).masked_fill(pad, float("inf"))  # padding sorts last, never masked
         rank = scores.argsort(1).argsort(1)  # (B, L) random order of the valid positions
         masked = rank < n_mask[:, None]  # (B, L)
-        w = self.encode_text(text_tokens, text_pad)
+        w = self.encode_text(text_tokens, text_pad, text_tags)
         z = self(x1, masked, pad, w, text_pad)  # (B, L, W)
         flow = self.flow.loss(z[masked], x1[masked], self.cfg.training.flow_batch_mul)
         length = F.cross_entropy(self.length_logits(w, text_pad), (n_valid - 1).clamp(0, self.max_latents - 1))

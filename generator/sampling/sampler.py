@@ -29,6 +29,7 @@ from generator.model.autoencoder import MotionAutoencoder
 from generator.model.config import FPS, GenConfig
 from generator.model.text_encoders import TextEncoder, pad_tokens
 from generator.model.transformer import MoLingo
+from generator.model.word_tags import pad_tags
 from generator.motion import repr272
 from generator.motion.errors import InputError
 from generator.motion.rotations import matrix_to_6d, sixd_to_matrix, yaw_matrix
@@ -80,7 +81,8 @@ class Sampler:
             texts += [strip_modifiers(p) for p in prompts]
         embs = self.text_encoder.encode_list(texts) if cached else self.text_encoder.encode_uncached(texts)
         tokens, pad = pad_tokens(embs)
-        return self.model.encode_text(tokens, pad), pad
+        tags = pad_tags(self.text_encoder.word_tags(texts), pad.shape[1]) if self.model.cfg.model.word_tags else None
+        return self.model.encode_text(tokens, pad, tags), pad
 
     def predict_frames(self, prompts: list[str], generator: torch.Generator) -> list[int]:
         """Motion lengths (frames) drawn from the length head's distribution, within [min_frames, max_frames]."""

@@ -170,7 +170,7 @@ def molingo_atm_loss(
 
 def molingo_atm_step(
     atm: ATMLoss, model: nn.Module, ae: nn.Module, x1: torch.Tensor, pad: torch.Tensor, text_tokens: torch.Tensor,
-    text_pad: torch.Tensor, texts: list[str],
+    text_pad: torch.Tensor, texts: list[str], text_tags: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
     """ATM for one MoLingo training batch without touching its flow loss: draws a training mask (cosine schedule,
     >= 1 masked token), runs the transformer once more and calls molingo_atm_loss. Arguments as in MoLingo.loss."""
@@ -179,5 +179,5 @@ def molingo_atm_step(
     n_mask = torch.round(torch.cos(torch.pi * torch.rand(b, device=x1.device) / 2) * n_valid).clamp(min=1).long()
     rank = torch.rand(b, n, device=x1.device).masked_fill(pad, float("inf")).argsort(1).argsort(1)
     masked = rank < n_mask[:, None]
-    z = model(x1, masked, pad, model.encode_text(text_tokens, text_pad), text_pad)
+    z = model(x1, masked, pad, model.encode_text(text_tokens, text_pad, text_tags), text_pad)
     return molingo_atm_loss(atm, model, ae, x1, pad, z, masked, texts)

@@ -18,6 +18,7 @@ from generator.model.checkpoint import load_autoencoder, load_train_state, save_
 from generator.model.config import GenConfig, from_dict, get_preset, to_dict
 from generator.model.text_encoders import DiskTextCache, get_text_encoder
 from generator.model.transformer import MoLingo
+from generator.model.word_tags import pad_tags
 from generator.motion import repr272
 from generator.motion.errors import InputError
 from generator.sampling.sampler import NULL_PROMPT
@@ -159,17 +160,19 @@ def same_but_steps(cfg: GenConfig) -> GenConfig:
 
 def init_state(ae, cfg: GenConfig, path: str | Path) -> dict:
     """The weights (and latent statistics) of a generator checkpoint to fine-tune from; its autoencoder and its
-    configuration (all but the step count, and whether sides are canonical) must be the ones this run uses.
-    Checked before any encoding."""
+    network (all but whether sides are canonical and whether it reads word tags, which a fine-tune may switch on)
+    must be the ones this run uses; the training recipe may differ. Checked before any encoding."""
     from generator.model.checkpoint import load_generator
 
     init, init_ae, config = load_generator(path)
-    theirs_cfg = from_dict(GenConfig, config["gen"])
-    theirs_cfg = replace(theirs_cfg, model=replace(theirs_cfg.model, side_canonical=cfg.model.side_canonical))
-    if same_but_steps(theirs_cfg) != same_but_steps(cfg):
-        raise InputError(f"--init {path}: that generator was trained with a different configuration")
-    theirs, ours = init_ae.state_dict(), ae.state_dict()
-    if theirs.keys() != ours.keys() or any(not torch.allclose(theirs[k].float(), ours[k].float()) for k in ours):
+    theirs = from_dict(GenConfig, config["gen"]).model
+    if replace(theirs, side_canonical=False, word_tags=False) != replace(cfg.model, side_canonical=False,
+                                                                         word_tags=False):  # fmt: skip
+        raise InputError(f"--init {path}: that generator has a different network configuration")
+    if theirs.word_tags and not cfg.model.word_tags:
+        raise InputError(f"--init {path}: that generator reads word tags; fine-tune it with --word-tags")
+    theirs_ae, ours = init_ae.state_dict(), ae.state_dict()
+    if theirs_ae.keys() != ours.keys() or any(not torch.allclose(theirs_ae[k].float(), ours[k].float()) for k in ours):
         raise InputError(f"--init {path}: that generator was trained on a different autoencoder than --ae")
     return init.state_dict()
 
@@ -195,6 +198,8 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     cfg = configure(args) if cfg is None else cfg.validate()
     if getattr(args, "side_canonical", False):
         cfg = replace(cfg, model=replace(cfg.model, side_canonical=True))
+    if getattr(args, "word_tags", False):
+        cfg = replace(cfg, model=replace(cfg.model, word_tags=True))
     train_cfg = cfg.training
     rng = random.Random(args.seed)
     if args.threads:
@@ -214,8 +219,11 @@ def train(args, cfg: GenConfig | None = None) -> dict:
                           show_progress=not args.quiet)  # fmt: skip
 
     model = MoLingo(cfg, ae.cfg.latent_dim, ae.down, enc.dim)
+    tags = {text: tag for text, tag in zip(captions, enc.word_tags(captions))} if cfg.model.word_tags else None
     if init is not None:
-        model.load_state_dict(init)
+        missing, unexpected = model.load_state_dict(init, strict=False)
+        if unexpected or set(missing) - {"word_tag.weight"}:
+            raise InputError(f"--init {args.init}: its weights do not fit this network ({missing or unexpected})")
     else:
         model.latent_mean.copy_(all_lat.mean(0))
         model.latent_std.copy_(all_lat.std(0).clamp(min=1e-4))
@@ -271,10 +279,11 @@ def train(args, cfg: GenConfig | None = None) -> dict:
             group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup, train_cfg.steps, cosine=False)
         x1, pad, texts = sample_batch(items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng, pool)
         tokens, text_pad = cache.tokens(texts)
+        text_tags = pad_tags([tags[t] for t in texts], text_pad.shape[1]).to(device) if tags is not None else None
         x1, pad, tokens, text_pad = x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device)
-        losses = model.loss(x1, pad, tokens, text_pad)
+        losses = model.loss(x1, pad, tokens, text_pad, text_tags)
         if atm is not None:
-            aligned = molingo_atm_step(atm, model, ae_on_device, x1, pad, tokens, text_pad, texts)
+            aligned = molingo_atm_step(atm, model, ae_on_device, x1, pad, tokens, text_pad, texts, text_tags)
             losses.update(atm_inter=aligned["inter"], atm_intra=aligned["intra"])
             losses["total"] = losses["total"] + args.atm * aligned["total"]
             atm_history.append(float(aligned["total"].detach()))

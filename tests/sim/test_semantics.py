@@ -113,3 +113,19 @@ def test_best_of_k_ranks_semantics_first_then_checks_then_falls_then_cost():
                      "wrong, walked short, cheap"]  # fmt: skip
     row = candidate_row(0, 7, cands["right, fell"], kept=False)
     assert row["correct"] is True and row["fell"] is True and row["seed"] == 7
+
+
+def test_the_recogniser_fits_only_rollouts_that_tracked_their_reference():
+    from dataclasses import replace
+
+    from controller.config import DEFAULT_POLICY
+    from sim.recognizer import _tracker
+
+    track = _tracker(DEFAULT_POLICY, seed=0)
+    motion = _robot([WAVE_RIGHT])
+    rollout = track(motion)
+    assert rollout is not None and rollout_features(rollout).shape == motion_features(motion).shape
+    assert not np.allclose(rollout_features(rollout), motion_features(motion), atol=1e-3)  # what the robot did
+    flying = motion.body_pos_w.copy()
+    flying[:, :, 2] += np.linspace(0.0, 2.0, motion.num_frames)[:, None]  # a reference rising 2 m: never trackable
+    assert track(replace(motion, body_pos_w=flying)) is None

@@ -270,7 +270,7 @@ def test_generator_fine_tunes_from_a_checkpoint_with_init(trained, tiny_data, tm
         assert torch.equal(getattr(start, name), getattr(tuned, name))
     argv[argv.index("--out") + 1] = str(tmp_path / "wider")
     wider = replace(GEN_CFG, model=replace(GEN_CFG.model, width=48))
-    with pytest.raises(InputError, match="different configuration"):
+    with pytest.raises(InputError, match="different network configuration"):
         train.train(train.build_parser().parse_args(argv), wider)
     other_ae = tmp_path / "ae2"
     ae_args = train_ae.build_parser().parse_args(["--data", str(tiny_data), "--out", str(other_ae), "--seed", "5",
@@ -388,3 +388,27 @@ def test_attribute_guidance_changes_only_prompts_with_modifiers_and_is_off_at_ze
     # the reference path (separate passes, no cache) computes the same guided motion
     ref = sampler.generate(prompts[:1], [40], guided, reference_mode=True)[0]
     assert np.allclose(ref, sampler.generate(prompts[:1], [40], guided)[0], atol=1e-3)
+
+
+def test_a_word_tag_fine_tune_starts_as_its_init_and_learns_the_tag_vectors(trained, tiny_data, tmp_path):
+    from generator import train
+    from generator.model.checkpoint import load_generator
+    from generator.model.word_tags import TAGS
+    from generator.sampling.sampler import SampleOptions, load_sampler
+
+    argv = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "tags"), "--seed", "1",
+            "--quiet", "--init", str(trained["gen"]), "--word-tags"]  # fmt: skip
+    result = train.train(train.build_parser().parse_args(argv), _with_steps(4))
+    assert result["first_loss"] < 0.7 * trained["gen_result"]["first_loss"]  # zero tag vectors: the init's model
+    tuned, _, config = load_generator(tmp_path / "tags")
+    assert config["gen"]["model"]["word_tags"] is True
+    learned = tuned.word_tag.weight.abs().sum(1)
+    assert learned[TAGS.index("right")] > 0 and learned[TAGS.index("forward")] > 0  # words of the tiny captions
+    assert learned[TAGS.index("quick")] == 0  # no caption says it: its vector never moved
+    sampler, _ = load_sampler(tmp_path / "tags")
+    opts = SampleOptions(seed=2, outer_steps=2, flow_steps=2, postprocess=False)
+    assert np.isfinite(sampler.generate(["a person waves the right hand"], [40], opts)[0]).all()
+    argv[argv.index("--init") + 1], argv[argv.index("--out") + 1] = str(tmp_path / "tags"), str(tmp_path / "untag")
+    argv.remove("--word-tags")
+    with pytest.raises(InputError, match="--word-tags"):
+        train.train(train.build_parser().parse_args(argv), _with_steps(2))
