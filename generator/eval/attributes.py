@@ -8,8 +8,9 @@ its left is +x, so left = up x forward):
   the body's left; at least 30 degrees;
 - walking direction: the pelvis displacement in the first frame's heading frame, forward / backward / left / right
   by its largest component, at least 0.3 m;
-- count: dips of the pelvis (squats) or jumps, peaks at least 0.08 m / 0.04 m deep; a wave's swings of the acting
-  wrist across the body, at least 0.12 m;
+- count: dips of the pelvis (squats) or jumps, peaks at least 0.08 m / 0.04 m deep; for waves, the times the acting
+  wrist is raised from below to near or above its shoulder (a wave each, however many swings it has): the
+  procedural data say "waves twice" of a wave performed twice, and never name a wave's swing count;
 - speed: the mean horizontal pelvis speed while moving, "slowly" below 0.95 m/s and "quickly" above 1.25 m/s (the
   procedural data call walks below 0.85 slow and above 1.35 quick).
 The procedural library makes the real motion of each prompt (the ceiling: close to 100%).
@@ -38,6 +39,7 @@ class AttributePrompt:
     primitive: str
     params: dict = field(default_factory=dict)
     limb: str = "hand"  # for side: hand or foot
+    repeat: int = 1  # the primitive performed this many times in a row (as the data's "twice" composes it)
 
 
 def _prompts() -> list[AttributePrompt]:
@@ -68,7 +70,7 @@ def _prompts() -> list[AttributePrompt]:
                                                                               "arms_forward": False}),
         AttributePrompt("a person jumps twice", "count", "2", "jump", {"height": 0.12, "reps": 2}),
         AttributePrompt("a person waves twice with the right hand", "count", "2", "wave",
-                        {"side": 1, "high": True, "waves": 2}),
+                        {"side": 1, "high": True, "waves": 2}, repeat=2),
         AttributePrompt("a person walks forward slowly", "speed", "slow", "walk", {"speed": 0.7, "duration": 4.0,
                                                                                  "turn": 0.0}),
         AttributePrompt("a person walks forward quickly", "speed", "quick", "walk", {"speed": 1.45, "duration": 4.0,
@@ -105,7 +107,7 @@ def _validation_prompts() -> list[AttributePrompt]:
                                                                               "arms_forward": True}),
         AttributePrompt("a man jumps three times", "count", "3", "jump", {"height": 0.15, "reps": 3}),
         AttributePrompt("someone waves with the left hand twice", "count", "2", "wave",
-                        {"side": 0, "high": True, "waves": 2}),
+                        {"side": 0, "high": False, "waves": 3}, repeat=2),
         AttributePrompt("someone walks slowly", "speed", "slow", "walk", {"speed": 0.65, "duration": 3.5,
                                                                          "turn": 0.0}),
         AttributePrompt("someone walks fast", "speed", "quick", "walk", {"speed": 1.5, "duration": 3.5, "turn": 0.0}),
@@ -173,16 +175,30 @@ def repetitions(joints: np.ndarray, primitive: str) -> int:
 
     height = joints[:, 0, 1]
     if primitive == "wave":
-        left = acting_side(joints) == "left"
-        wrist = JOINT_INDEX["left_wrist" if left else "right_wrist"]
-        lateral = (joints[:, wrist] - joints[:, 0]) @ np.cross(UP, facing(joints)[0])
-        inward = -lateral if left else lateral  # swings towards the body's midline, the same for either hand
-        return int(len(find_peaks(inward, prominence=0.12)[0]))
+        return wave_count(joints)
     if primitive == "squat":
         peaks, _ = find_peaks(-height, prominence=0.08)
     else:
         peaks, _ = find_peaks(height, prominence=0.04)
     return int(len(peaks))
+
+
+WAVE_RAISED_M, WAVE_LOWERED_M = -0.2, -0.3  # wrist height relative to its shoulder: raised above, lowered below
+
+
+def wave_count(joints: np.ndarray) -> int:
+    """How many times the acting wrist is raised (above WAVE_RAISED_M of its shoulder, after being below
+    WAVE_LOWERED_M; the arm hangs at about -0.48 m, a chest-height wave holds about 0 m, a high one +0.3 m)."""
+    left = acting_side(joints) == "left"
+    side = "left" if left else "right"
+    height = joints[:, JOINT_INDEX[f"{side}_wrist"], 1] - joints[:, JOINT_INDEX[f"{side}_shoulder"], 1]
+    raised, count = False, 0
+    for h in height:
+        if not raised and h > WAVE_RAISED_M:
+            raised, count = True, count + 1
+        elif raised and h < WAVE_LOWERED_M:
+            raised = False
+    return count
 
 
 def walking_speed(joints: np.ndarray, fps: float) -> float:
@@ -215,8 +231,10 @@ def real_joints(prompt: AttributePrompt, seed: int = 0) -> np.ndarray:
     """The procedural library's motion for a prompt (its primitive with the prompt's parameters)."""
     from generator.procedural import PRIMITIVES
     from generator.procedural.pose import solve
+    from generator.procedural.track import concat
 
-    _, joints, _ = solve(PRIMITIVES[prompt.primitive].build(**prompt.params))
+    track = PRIMITIVES[prompt.primitive].build(**prompt.params)
+    _, joints, _ = solve(concat([track] * prompt.repeat) if prompt.repeat > 1 else track)
     return np.asarray(joints, np.float64)
 
 

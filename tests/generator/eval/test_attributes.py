@@ -38,6 +38,12 @@ def test_a_single_wave_is_not_twice():
     once = AttributePrompt(twice.text, "count", "2", "wave", {"side": 1, "high": True, "waves": 1})
     assert judge(twice, real_joints(twice)) == ("2", True)
     assert judge(twice, real_joints(once)) == ("1", False)
+    for waves in (2, 4):  # a wave is one wave however many swings it has, at either height, as the data say
+        for high in (True, False):
+            many_swings = AttributePrompt(twice.text, "count", "2", "wave", {"side": 1, "high": high, "waves": waves})
+            assert judge(twice, real_joints(many_swings))[0] == "1"
+    thrice = AttributePrompt(twice.text, "count", "3", "wave", {"side": 1, "high": False, "waves": 2}, repeat=3)
+    assert judge(thrice, real_joints(thrice)) == ("3", True)
 
 
 def test_slow_and_quick_walks_are_told_apart():
