@@ -121,12 +121,12 @@ def labelled_robot_clips(
 
 def _tracker(policy_path: str | Path, seed: int):
     """motion -> the policy's closed-loop Rollout of it, or None where the policy falls or loses the motion."""
-    from sim.replay import load_policy
+    from controller.deploy import DeployedPolicy
     from sim.rollout import RolloutConfig, run_rollout
     from sim.scene import build_scene, check_policy_matches
     from sim.scores import score_rollout
 
-    scene, policy = build_scene(check=True), load_policy(policy_path)
+    scene, policy = build_scene(check=True), DeployedPolicy.load(policy_path)
     check_policy_matches(scene, policy)
     config = RolloutConfig(mode="policy", seed=seed, progress=False)
 
