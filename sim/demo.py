@@ -21,7 +21,7 @@ from generator.motion.errors import CliParser, InputError, atomic_path, cli_entr
 from generator.motion.file import HumanMotion
 from retarget.robot_motion import RobotMotion
 from sim.rollout import Rollout, RolloutConfig
-from sim.scene import G1Scene, SceneMismatchError, build_scene, check_policy_matches
+from sim.scene import G1Scene, build_scene
 from sim.scores import score_rollout
 from sim.semantics import add_semantics, checks_text
 
@@ -132,15 +132,10 @@ def default_policy() -> Path | None:
 
 def simulate(scene: G1Scene, robot_motion: RobotMotion, policy_path: Path | None, seed: int) -> Rollout:
     """Closed-loop policy replay, or the reference-PD baseline without a policy."""
-    from sim.replay import load_policy
-    from sim.rollout import file_hash, run_rollout
+    from sim.rollout import file_hash, load_checked_policy, run_rollout
 
     if policy_path is not None:
-        policy = load_policy(policy_path)
-        try:
-            check_policy_matches(scene, policy)
-        except SceneMismatchError as e:
-            raise InputError(f"{policy_path}: {e}") from None
+        policy = load_checked_policy(scene, policy_path)
         extra = {"policy_file": str(policy_path), "policy_sha256": file_hash(policy_path)}
         return run_rollout(scene, robot_motion, RolloutConfig(mode="policy", seed=seed), policy, extra_settings=extra)
     return run_rollout(scene, robot_motion, RolloutConfig(mode="pd", seed=seed), extra_settings={"policy_file": None})

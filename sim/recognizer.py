@@ -121,13 +121,12 @@ def labelled_robot_clips(
 
 def _tracker(policy_path: str | Path, seed: int):
     """motion -> the policy's closed-loop Rollout of it, or None where the policy falls or loses the motion."""
-    from controller.deploy import DeployedPolicy
-    from sim.rollout import RolloutConfig, run_rollout
-    from sim.scene import build_scene, check_policy_matches
+    from sim.rollout import RolloutConfig, load_checked_policy, run_rollout
+    from sim.scene import build_scene
     from sim.scores import score_rollout
 
-    scene, policy = build_scene(check=True), DeployedPolicy.load(policy_path)
-    check_policy_matches(scene, policy)
+    scene = build_scene(check=True)
+    policy = load_checked_policy(scene, policy_path)
     config = RolloutConfig(mode="policy", seed=seed, progress=False)
 
     def track(motion):

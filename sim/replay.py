@@ -10,8 +10,8 @@ import numpy as np
 
 from generator.motion.errors import CliParser, InputError, cli_entry, read_npy, read_npz, seed_arg
 from retarget.robot_motion import RobotMotion, load_robot_motion
-from sim.rollout import Push, Rollout, RolloutConfig, file_hash, run_rollout
-from sim.scene import SceneMismatchError, build_scene, check_policy_matches
+from sim.rollout import Push, Rollout, RolloutConfig, file_hash, load_checked_policy, run_rollout
+from sim.scene import SceneMismatchError, build_scene
 
 
 def load_actions(path: str | Path) -> np.ndarray:
@@ -30,23 +30,6 @@ def load_actions(path: str | Path) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def load_policy(path: str | Path):
-    """controller.deploy.DeployedPolicy.load(path); an unreadable or missing policy is an InputError."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such policy file")
-    try:
-        from controller.deploy import DeployedPolicy
-    except ImportError as e:
-        raise InputError(f"cannot run a policy: controller.deploy is unavailable ({e})") from None
-    try:
-        return DeployedPolicy.load(path)
-    except InputError:
-        raise
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        raise InputError(f"{path}: cannot load policy ({type(e).__name__}: {e})") from None
-
-
 def replay(
     reference: RobotMotion,
     policy_path: str | Path | None = None,
@@ -62,12 +45,7 @@ def replay(
         scene = build_scene(check=True)
     except SceneMismatchError as e:
         raise InputError(f"replay model does not match training: {e}") from None
-    policy = load_policy(policy_path) if policy_path else None
-    if policy is not None:
-        try:
-            check_policy_matches(scene, policy)
-        except SceneMismatchError as e:
-            raise InputError(f"{policy_path}: {e}") from None
+    policy = load_checked_policy(scene, policy_path) if policy_path else None
     actions = load_actions(actions_path) if actions_path else None
     extra = {
         "policy_file": str(policy_path) if policy_path else None,

@@ -18,7 +18,7 @@ from generator.motion.configs import choose_preset
 from generator.motion.errors import InputError, atomic_path, read_npz, write_npz
 from retarget import robot
 from retarget.robot_motion import RobotMotion
-from sim.scene import G1Scene, model_hash
+from sim.scene import G1Scene, SceneMismatchError, check_policy_matches, model_hash
 
 MAX_ROLLOUT_FRAMES = 60_000  # 20 min at 50 Hz: scoring is linear, about 0.6 ms a frame on this CPU
 REF_PREFIX = "ref_"
@@ -294,6 +294,33 @@ def file_hash(path: str | Path) -> str:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
     return h.hexdigest()
+
+
+def load_policy(path: str | Path):
+    """controller.deploy.DeployedPolicy.load(path); an unreadable or missing policy is an InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such policy file")
+    try:
+        from controller.deploy import DeployedPolicy
+    except ImportError as e:
+        raise InputError(f"cannot run a policy: controller.deploy is unavailable ({e})") from None
+    try:
+        return DeployedPolicy.load(path)
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        raise InputError(f"{path}: cannot load policy ({type(e).__name__}: {e})") from None
+
+
+def load_checked_policy(scene: G1Scene, path: str | Path):
+    """load_policy(path), checked against `scene` (the actuators and timing it was trained with); InputError else."""
+    policy = load_policy(path)
+    try:
+        check_policy_matches(scene, policy)
+    except SceneMismatchError as e:
+        raise InputError(f"{path}: {e}") from None
+    return policy
 
 
 def reference_qvel(reference: RobotMotion, t: int) -> np.ndarray:
