@@ -128,6 +128,14 @@ class MotionAutoencoder(nn.Module):
         return repr272.decode_joints(repr272.denormalize(x_norm, self.mean, self.std))
 
 
+LATENT_PARTS = ("encoder.", "to_latent.", "mean", "std")  # what fixes the latent space a generator is trained on
+
+
+def latent_state(ae: MotionAutoencoder) -> dict[str, torch.Tensor]:
+    """The weights and statistics that map motion to latents: equal ones give equal latents (a decoder may differ)."""
+    return {k: v for k, v in ae.state_dict().items() if k.startswith(LATENT_PARTS)}
+
+
 def window_average(label_emb: torch.Tensor, frame_mask: torch.Tensor, stride: int) -> torch.Tensor:
     """Mean frame-label embedding over each latent's causal window [s*i - 4s, s*i + s) -> (B, L, C).
 
@@ -151,13 +159,15 @@ def ae_loss(
     pad: torch.Tensor,
     label_emb: torch.Tensor | None = None,
     label_mask: torch.Tensor | None = None,
+    sample: bool = True,
 ) -> dict[str, torch.Tensor]:
     """The autoencoder objective on normalised features x (B, T, D) with frame padding mask pad (B, T) (True = pad).
 
     total = MSE(features) + w_j MSE(joints) + w_v MSE(joint velocities) + w_kl KL [+ w_sem (1 - cos) for SAE].
+    `sample=False` decodes the posterior mean, the latents the generator is trained on and produces.
     """
     cfg = model.cfg
-    recon, mu, logvar = model(x)  # (B, T, D), (B, L, d), (B, L, d)
+    recon, mu, logvar = model(x, sample=sample)  # (B, T, D), (B, L, d), (B, L, d)
     valid = (~pad).float()  # (B, T)
 
     def masked_mse(a: torch.Tensor, b: torch.Tensor, m: torch.Tensor) -> torch.Tensor:

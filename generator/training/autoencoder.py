@@ -50,6 +50,25 @@ def configure(args) -> AEConfig:
     return apply_overrides(cfg, args, kind=args.kind, down=args.down, latent_dim=args.latent).validate()
 
 
+def decoder_init(path: str | Path, cfg: AEConfig):
+    """(autoencoder, generator network or None, config) of the checkpoint a decoder fine-tune starts from; its
+    network must be the one `cfg` describes (the recipe may differ)."""
+    from generator.model.checkpoint import load_autoencoder, load_generator, read_config
+
+    config = read_config(path)
+    model = None
+    if config.get("kind") == "generator":
+        model, ae, config = load_generator(path)
+    else:
+        ae = load_autoencoder(path)
+    recipe = ("steps", "lr", "warmup", "batch_size")
+    if {k: v for k, v in to_dict(ae.cfg).items() if k not in recipe} != {
+        k: v for k, v in to_dict(cfg).items() if k not in recipe
+    }:
+        raise InputError(f"--init {path}: that autoencoder has a different configuration; pass the same --preset")
+    return ae, model, config
+
+
 def train(args, cfg: AEConfig | None = None) -> dict:
     """Run training; returns {'first_loss', 'last_loss', 'steps'} (mean of the first / last 10% of steps)."""
     from torch.utils.tensorboard import SummaryWriter
@@ -62,13 +81,19 @@ def train(args, cfg: AEConfig | None = None) -> dict:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed % 2**32)
-    ds = make_dataset(args.data, "train", cfg, args.seed, with_labels=cfg.kind == "sae")
+    decoder_only = getattr(args, "decoder_only", False)
+    init_ae = init_model = init_config = None
+    if decoder_only:
+        if not getattr(args, "init", None):
+            raise InputError("--decoder-only needs --init CKPT (the autoencoder or generator whose decoder to tune)")
+        init_ae, init_model, init_config = decoder_init(args.init, cfg)
+    ds = make_dataset(args.data, "train", cfg, args.seed, with_labels=cfg.kind == "sae" and not decoder_only)
     if len(ds) == 0:
         raise InputError(f"{args.data}: no training clip of at least {4 * cfg.down} frames")
     mean, std = ds.mean, ds.std
     loader = make_loader(ds, DataConfig(batch_size=cfg.batch_size, bucket_factor=8), seed=args.seed)
     cache = None
-    if cfg.kind == "sae":
+    if cfg.kind == "sae" and not decoder_only:
         labels = label_vocabulary(ds)
         if labels:
             from generator.model.text_encoders import DiskTextCache, get_text_encoder
@@ -78,12 +103,18 @@ def train(args, cfg: AEConfig | None = None) -> dict:
                                   show_progress=not args.quiet)  # fmt: skip
         else:
             print("note: the data has no frame labels; the SAE trains without its semantic loss", file=sys.stderr)
-    model = MotionAutoencoder(cfg, text_dim=cache.dim if cache else None)
-    model.mean.copy_(torch.as_tensor(mean))
-    model.std.copy_(torch.as_tensor(std))
+    if decoder_only:  # the latent space stays as it is, so a generator trained on it stays valid
+        model = init_ae
+        model.requires_grad_(False)
+        model.decoder.requires_grad_(True)
+    else:
+        model = MotionAutoencoder(cfg, text_dim=cache.dim if cache else None)
+        model.mean.copy_(torch.as_tensor(mean))
+        model.std.copy_(torch.as_tensor(std))
     device = torch.device(args.device)
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    trained = model.decoder.parameters() if decoder_only else model.parameters()
+    opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
     start, epoch = 0, 0
     if args.resume:
         state = load_train_state(out)
@@ -101,11 +132,11 @@ def train(args, cfg: AEConfig | None = None) -> dict:
                  "epoch": epoch}  # fmt: skip
         save_train_state(out, {**state, "rng": rng_state(rng)})
         command = "python -m generator.train_ae " + " ".join(sys.argv[1:])
-        save_checkpoint(
-            out,
-            copy.deepcopy(model).cpu(),
-            meta={"step": step, "preset": args.preset, "seed": args.seed, "command": command},
-        )
+        meta = {"step": step, "preset": args.preset, "seed": args.seed, "command": command}
+        if init_model is not None:  # a generator's decoder tuned: the checkpoint stays that generator
+            keep = {k: v for k, v in init_config.items() if k not in ("ae", "gen", "kind", "format", "version")}
+            meta = {**keep, "decoder_command": command}
+        save_checkpoint(out, copy.deepcopy(model).cpu(), init_model, meta=meta)
 
     model.train()
     stream = batches(loader, epoch)
@@ -127,7 +158,7 @@ def train(args, cfg: AEConfig | None = None) -> dict:
             label_emb = torch.cat([table, torch.zeros(1, cache.dim)])[ids]  # -1 -> the zero row
         if label_emb is not None:
             label_emb, label_mask = label_emb.to(device), label_mask.to(device)
-        losses = ae_loss(model, x.to(device), pad_t.to(device), label_emb, label_mask)
+        losses = ae_loss(model, x.to(device), pad_t.to(device), label_emb, label_mask, sample=not decoder_only)
         optimizer_step(opt, model, losses["total"], cfg.grad_clip)
         history.append(float(losses["total"].detach()))
         bar.set_postfix(loss=f"{history[-1]:.4f}")

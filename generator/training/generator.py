@@ -14,6 +14,7 @@ import torch
 
 from generator.data.dataset import MotionTextDataset
 from generator.data.mirror import canonical_sides, mirror_caption
+from generator.model.autoencoder import latent_state
 from generator.model.checkpoint import load_autoencoder, load_train_state, save_checkpoint, save_train_state
 from generator.model.config import GenConfig, from_dict, get_preset, to_dict
 from generator.model.text_encoders import DiskTextCache, get_text_encoder
@@ -159,9 +160,10 @@ def same_but_steps(cfg: GenConfig) -> GenConfig:
 
 
 def init_state(ae, cfg: GenConfig, path: str | Path) -> dict:
-    """The weights (and latent statistics) of a generator checkpoint to fine-tune from; its autoencoder and its
-    network (all but whether sides are canonical and whether it reads word tags, which a fine-tune may switch on)
-    must be the ones this run uses; the training recipe may differ. Checked before any encoding."""
+    """The weights (and latent statistics) of a generator checkpoint to fine-tune from. Its autoencoder's latent
+    space (encoder and statistics; a decoder may have been tuned since) and its network (all but whether sides are
+    canonical and whether it reads word tags, which a fine-tune may switch on) must be the ones this run uses; the
+    training recipe may differ. Checked before any encoding."""
     from generator.model.checkpoint import load_generator
 
     init, init_ae, config = load_generator(path)
@@ -171,9 +173,9 @@ def init_state(ae, cfg: GenConfig, path: str | Path) -> dict:
         raise InputError(f"--init {path}: that generator has a different network configuration")
     if theirs.word_tags and not cfg.model.word_tags:
         raise InputError(f"--init {path}: that generator reads word tags; fine-tune it with --word-tags")
-    theirs_ae, ours = init_ae.state_dict(), ae.state_dict()
+    theirs_ae, ours = latent_state(init_ae), latent_state(ae)
     if theirs_ae.keys() != ours.keys() or any(not torch.allclose(theirs_ae[k].float(), ours[k].float()) for k in ours):
-        raise InputError(f"--init {path}: that generator was trained on a different autoencoder than --ae")
+        raise InputError(f"--init {path}: that generator was trained on other latents than --ae gives")
     return init.state_dict()
 
 

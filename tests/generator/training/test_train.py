@@ -278,12 +278,41 @@ def test_generator_fine_tunes_from_a_checkpoint_with_init(trained, tiny_data, tm
     train_ae.train(ae_args, replace(AE_CFG, steps=2))
     argv[argv.index("--ae") + 1] = str(other_ae)
     argv[argv.index("--out") + 1] = str(tmp_path / "other")
-    with pytest.raises(InputError, match="different autoencoder"):
+    with pytest.raises(InputError, match="other latents"):
         train.train(train.build_parser().parse_args(argv), _with_steps(3))
     argv[argv.index("--init") + 1] = str(tmp_path / "nothing")
     with pytest.raises(InputError, match="nothing"):
         train.train(train.build_parser().parse_args(argv), _with_steps(3))
     assert not (tmp_path / "other").exists() and not (tmp_path / "wider").exists()  # refused before writing anything
+
+
+def test_a_decoder_only_tune_keeps_the_latents_and_the_generator_on_them(trained, tiny_data, tmp_path):
+    from generator import train, train_ae
+    from generator.model.autoencoder import latent_state
+    from generator.model.checkpoint import load_generator
+
+    argv = ["--data", str(tiny_data), "--init", str(trained["gen"]), "--decoder-only", "--out", str(tmp_path / "dec"),
+            "--seed", "0", "--quiet"]  # fmt: skip
+    result = train_ae.train(train_ae.build_parser().parse_args(argv), replace(AE_CFG, steps=20))
+    assert result["last_loss"] < result["first_loss"]
+    start_model, start_ae, start_cfg = load_generator(trained["gen"])
+    model, ae, cfg = load_generator(tmp_path / "dec")
+    before, after = latent_state(start_ae), latent_state(ae)
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert any(not torch.equal(a, b) for a, b in zip(start_ae.decoder.parameters(), ae.decoder.parameters()))
+    theirs = start_model.state_dict()
+    assert all(torch.equal(theirs[k], v) for k, v in model.state_dict().items())  # the generator, untouched
+    assert cfg["vocabulary"] == start_cfg["vocabulary"] and cfg["command"] == start_cfg["command"]
+    assert cfg["decoder_command"].startswith("python -m generator.train_ae")
+    ft = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--init", str(tmp_path / "dec"), "--out",
+          str(tmp_path / "ft"), "--seed", "1", "--quiet"]  # fmt: skip
+    assert train.train(train.build_parser().parse_args(ft), _with_steps(2))["steps"] == 2  # same latents: accepted
+    with pytest.raises(InputError, match="needs --init"):
+        bare = ["--data", str(tiny_data), "--decoder-only", "--out", str(tmp_path / "none"), "--quiet"]
+        train_ae.train(train_ae.build_parser().parse_args(bare), AE_CFG)
+    with pytest.raises(InputError, match="different configuration"):
+        train_ae.train(train_ae.build_parser().parse_args(argv), replace(AE_CFG, latent_dim=4))
+    assert not (tmp_path / "none").exists()
 
 
 def test_side_canonical_training_keeps_each_side_named_caption_once_with_right_first(trained, tiny_data, tmp_path):
