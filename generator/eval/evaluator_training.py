@@ -126,7 +126,7 @@ def train(
     step = 0
     state_path = out / STATE_FILE
     if state_path.exists():
-        state = load_torch_state(state_path, "evaluator training state")
+        state = load_torch_state(state_path, "evaluator training state", continued=True)
         try:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])

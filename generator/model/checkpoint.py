@@ -110,4 +110,4 @@ def load_train_state(path: str | Path) -> dict:
     file = Path(path) / "train_state.pt"
     if not file.exists():
         raise InputError(f"{path}: nothing to resume (train_state.pt is missing)")
-    return load_torch_state(file, "training state")
+    return load_torch_state(file, "training state", continued=True)

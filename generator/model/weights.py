@@ -58,15 +58,16 @@ def load_json(path: Path, what: str = "config") -> dict:
     return data
 
 
-def load_torch_state(path: Path, what: str = "training state") -> dict:
+def load_torch_state(path: Path, what: str = "training state", continued: bool = False) -> dict:
     """A torch-saved dict (resume state, rsl-rl checkpoint) loaded with `weights_only=True`: tensors, numbers,
-    strings, containers and plain numpy arrays (RNG states) only, never arbitrary pickled objects."""
+    strings, containers and plain numpy arrays (RNG states) only, never arbitrary pickled objects. A `continued`
+    state (a run's own resume state) is one the command may replace; other inputs are protected from its outputs."""
     import numpy as np
     from torch.serialization import safe_globals
 
     from generator.motion.errors import input_file
 
-    path = input_file(path, what)
+    path = input_file(path, what, protect=not continued)
     numpy_arrays = [np.core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype("uint32"))]
     try:
         with safe_globals(numpy_arrays):

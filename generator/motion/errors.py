@@ -148,9 +148,10 @@ def seed_arg(text: str) -> int:
     return value
 
 
-def input_file(path: str | os.PathLike, kind: str, max_bytes: int = MAX_INPUT_BYTES) -> Path:
+def input_file(path: str | os.PathLike, kind: str, max_bytes: int = MAX_INPUT_BYTES, protect: bool = True) -> Path:
     """`path` if it is a regular file below `max_bytes` (else InputError naming it); remembered as an input of the
-    running command, so that no output of the command may replace it."""
+    running command (unless `protect` is False: a resume state the command continues and replaces), so that no
+    output of the command may replace it."""
     path = Path(path)
     try:
         st = os.stat(path)
@@ -164,7 +165,7 @@ def input_file(path: str | os.PathLike, kind: str, max_bytes: int = MAX_INPUT_BY
         raise InputError(f"{path}: not a regular file (a FIFO, device or socket), expected a {kind} file")
     if st.st_size > max_bytes:
         raise InputError(f"{path}: {st.st_size} bytes, above the {max_bytes}-byte limit for a {kind} file")
-    if _inputs is not None:
+    if _inputs is not None and protect:
         _inputs.add((st.st_dev, st.st_ino))
     return path
 

@@ -155,6 +155,14 @@ def test_short_training_lowers_the_contrastive_loss_and_resumes(eval_data, tmp_p
     assert ev.embed_motions([it.features for it in items[:5]]).shape == (5, 32)
 
 
+def test_train_cli_resumes_into_its_own_state(eval_data, tmp_path, capsys):
+    """The command replaces the train_state.pt it resumed from (a continued state, not a protected input)."""
+    argv = ["--data", str(eval_data), "--out", str(tmp_path / "ev"), "--preset", "tiny", "--no-log"]
+    assert train_main([*argv, "--steps", "1"]) == 0
+    assert train_main([*argv, "--steps", "2"]) == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "ev" / "evaluator.json").read_text())["trained_steps"] == 2
+
+
 def test_train_cli_bad_input_exits_2(tmp_path, capsys):
     assert train_main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "o"), "--steps", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

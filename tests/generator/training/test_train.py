@@ -111,6 +111,21 @@ def test_autoencoder_training_lowers_the_loss_and_resumes(trained, tiny_data, tm
         train_ae.train(args, AEConfig(**{**AE_CFG.__dict__, "steps": 50, "latent_dim": 4}))
 
 
+def test_the_training_commands_resume_through_their_command_lines(trained, tiny_data, tmp_path, capsys):
+    """A resumed run replaces its own train_state.pt (an input it continues, not one its outputs must spare)."""
+    from generator import train, train_ae
+
+    ae = ["--data", str(tiny_data), "--out", str(tmp_path / "ae"), "--batch", "4", "--save-every", "1", "--quiet"]
+    assert train_ae.main([*ae, "--steps", "2"]) == 0
+    assert train_ae.main([*ae, "--steps", "3", "--resume"]) == 0, capsys.readouterr().err
+    assert torch.load(tmp_path / "ae" / "train_state.pt", weights_only=False)["step"] == 3
+    gen = ["--data", str(tiny_data), "--ae", str(tmp_path / "ae"), "--out", str(tmp_path / "gen"), "--batch", "4",
+           "--save-every", "1", "--quiet"]  # fmt: skip
+    assert train.main([*gen, "--steps", "2"]) == 0
+    assert train.main([*gen, "--steps", "3", "--resume"]) == 0, capsys.readouterr().err
+    assert torch.load(tmp_path / "gen" / "train_state.pt", weights_only=False)["step"] == 3
+
+
 def test_generator_training_lowers_the_loss_and_resumes(trained):
     from generator import train
 
