@@ -20,7 +20,7 @@ from pathlib import Path
 from generator.model.checkpoint import DEFAULT_DIR, read_config
 from generator.model.config import FPS
 from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
-from generator.sampling.modifiers import check_attribute_guidance
+from generator.sampling.modifiers import check_sampling_flags
 from generator.sampling.vocabulary import check_prompt_words
 
 
@@ -76,14 +76,7 @@ def _check_args(args) -> None:
         raise InputError(f"--num must be between 1 and 256, got {args.num}")
     if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
         raise InputError(f"--seconds must be a positive number, got {args.seconds}")
-    if args.cfg is not None and not (math.isfinite(args.cfg) and 0 <= args.cfg <= 50):
-        raise InputError(f"--cfg must be in [0, 50], got {args.cfg}")
-    check_attribute_guidance(args.attribute_guidance)
-    for flag, value in (("--steps", args.steps), ("--flow-steps", args.flow_steps)):
-        if value is not None and not 1 <= value <= 1000:
-            raise InputError(f"{flag} must be between 1 and 1000, got {value}")
-    if args.refresh is not None and not 0 <= args.refresh < 1:
-        raise InputError(f"--refresh must be in [0, 1), got {args.refresh}")
+    check_sampling_flags(args.cfg, args.attribute_guidance, args.steps, args.flow_steps, args.refresh)
     if args.prefix and args.keyframes:
         raise InputError("use either --prefix or --keyframes, not both")
     if not 1 <= args.threads <= 256:

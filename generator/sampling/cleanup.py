@@ -73,8 +73,9 @@ def cleanup_feet(
     contact = toe_contacts(joints, fps, height, speed)  # (T - 1, 2)
     toes = joints[:, list(TOES)][:, :, [0, 2]]  # (T, 2, 2) floor-plane toe positions
     step = np.diff(toes, axis=0)  # (T - 1, 2, 2) world toe steps
-    n = contact.sum(axis=1, keepdims=True)  # (T - 1, 1)
-    world = -(step * contact[..., None]).sum(axis=1) / np.maximum(n, 1)  # (T - 1, 2) root correction
+    moved = np.where(contact, np.linalg.norm(step, axis=-1), np.inf)  # (T - 1, 2)
+    stance = moved.argmin(axis=1)  # in double contact the slower toe is the one standing
+    world = -step[np.arange(len(step)), stance] * contact.any(axis=1)[:, None]  # (T - 1, 2) root correction
     # the root step of frame t is stored in frame t - 1's heading: rotate the world correction into it (as encode)
     angle = repr272.heading_angles(f)[:-1]
     wx, _, wz = repr272.yaw_rotate(world[:, 0], None, world[:, 1], np.cos(angle), np.sin(angle))

@@ -111,3 +111,17 @@ def test_smoothing_removes_jitter_and_keeps_slow_signals():
     const = np.tile(f[:1], (40, 1))
     np.testing.assert_allclose(smooth(const), const, atol=1e-6)
     assert postprocess(noisy).shape == f.shape and postprocess(noisy).dtype == np.float32
+
+
+def test_a_shuffling_side_step_keeps_its_length():
+    """A side step whose swing toe stays low and slow counts as two contacts; the root follows the slower (standing)
+    toe, not the mean of both, which took 29% of this step's 0.6 m away."""
+    clip = generate_primitive_clip("side_step", seed=0, side=0, steps=2)
+    joints = clip.joints.copy()
+    joints[:, [10, 11], 1] = np.minimum(joints[:, [10, 11], 1], 0.03)  # the toes never leave the floor
+    f = repr272.encode(joints, clip.rotations).astype(np.float32)
+    before = repr272.decode_joints(f.astype(np.float64))
+    for fix in (cleanup_feet, postprocess):
+        after = repr272.decode_joints(fix(f).astype(np.float64))
+        np.testing.assert_allclose(after[-1, 0] - after[0, 0], before[-1, 0] - before[0, 0], atol=0.02)
+    assert foot_skating_ratio(after) < 0.05 < foot_skating_ratio(before)  # planting lifts the shuffling toe

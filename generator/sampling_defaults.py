@@ -1,0 +1,75 @@
+"""Store sampler defaults in a generator checkpoint, so that settings chosen on the validation prompts ship with it.
+
+    python -m generator.sampling_defaults CKPT [--cfg S] [--attribute-guidance A] [--steps K] [--flow-steps N]
+                                                [--refresh G]
+
+Rewrites CKPT/config.json (atomically) with the given `gen.sampling` values; the weights are untouched.
+`generator.sample`, `generator.evaluate` and `sim.demo` then sample with them unless their own flags override.
+The command is recorded in the config (`sampling_command`), beside the training commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from generator.model.checkpoint import read_config
+from generator.model.config import GenConfig, from_dict, to_dict
+from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry
+from generator.sampling.modifiers import check_sampling_flags
+
+FLAGS = {  # flag attribute -> SamplingConfig field
+    "cfg": "cfg_scale",
+    "attribute_guidance": "attribute_scale",
+    "steps": "outer_steps",
+    "flow_steps": "flow_steps",
+    "refresh": "noise_refresh",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = CliParser(prog="python -m generator.sampling_defaults", description=__doc__.split("\n\n")[0])
+    p.add_argument("ckpt", help="generator checkpoint directory (its config.json is rewritten)")
+    p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale")
+    p.add_argument("--attribute-guidance", type=float, default=None, help="attribute guidance scale (0: off)")
+    p.add_argument("--steps", type=int, default=None, help="autoregressive steps K")
+    p.add_argument("--flow-steps", type=int, default=None, help="rectified-flow steps per token")
+    p.add_argument("--refresh", type=float, default=None, help="noise-refresh fraction gamma in [0, 1)")
+    return p
+
+
+def set_sampling_defaults(ckpt: str | Path, command: str | None = None, **values: float | int) -> dict:
+    """Write `values` ({SamplingConfig field: value}) into the checkpoint's `gen.sampling`; the new config."""
+    path = Path(ckpt)
+    config = read_config(path)
+    if config.get("kind") != "generator" or "gen" not in config:
+        raise InputError(f"{path}: an autoencoder checkpoint, not a generator (it has no sampler)")
+    gen = from_dict(GenConfig, config["gen"])
+    gen = from_dict(GenConfig, {**to_dict(gen), "sampling": {**to_dict(gen.sampling), **values}})
+    config["gen"] = {**config["gen"], "sampling": to_dict(gen.sampling)}
+    if command:
+        config["sampling_command"] = command
+    with atomic_path(path / "config.json") as tmp:
+        tmp.write_text(json.dumps(config, indent=2, sort_keys=True))
+    return config
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    check_sampling_flags(args.cfg, args.attribute_guidance, args.steps, args.flow_steps, args.refresh)
+    values = {field: getattr(args, flag) for flag, field in FLAGS.items() if getattr(args, flag) is not None}
+    if not values:
+        raise InputError("nothing to set: give at least one of --cfg, --attribute-guidance, --steps, "
+                         "--flow-steps, --refresh")  # fmt: skip
+    words = sys.argv[1:] if argv is None else argv
+    config = set_sampling_defaults(args.ckpt, "python -m generator.sampling_defaults " + shlex.join(words), **values)
+    print(f"{args.ckpt}: sampling defaults {config['gen']['sampling']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
