@@ -11,14 +11,14 @@ The command is recorded in the config (`sampling_command`), beside the training 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
 
 from generator.model.checkpoint import read_config
 from generator.model.config import GenConfig, from_dict, to_dict
-from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry
+from generator.model.weights import save_json
+from generator.motion.errors import CliParser, InputError, cli_entry
 from generator.sampling.modifiers import check_sampling_flags
 
 FLAGS = {  # flag attribute -> SamplingConfig field
@@ -52,8 +52,7 @@ def set_sampling_defaults(ckpt: str | Path, command: str | None = None, **values
     config["gen"] = {**config["gen"], "sampling": to_dict(gen.sampling)}
     if command:
         config["sampling_command"] = command
-    with atomic_path(path / "config.json") as tmp:
-        tmp.write_text(json.dumps(config, indent=2, sort_keys=True))
+    save_json(path / "config.json", config, sort_keys=True)
     return config
 
 

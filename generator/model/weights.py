@@ -31,8 +31,13 @@ def save_weights(
     """Write the tensors, then the JSON config (last, so a folder with a config is complete), each atomically."""
     with atomic_path(weights) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
-    with atomic_path(config) as tmp:
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=sort_keys))
+    save_json(config, meta, sort_keys=sort_keys)
+
+
+def save_json(path: Path, data: dict, *, sort_keys: bool = False) -> None:
+    """Write a checkpoint's JSON config atomically (the form load_json reads)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=sort_keys))
 
 
 def load_weights(path: Path, what: str = "weights") -> dict[str, torch.Tensor]:
