@@ -30,7 +30,7 @@ from generator.eval.protocol import (
     motion_set_rows,
 )
 from generator.motion.errors import CliParser, InputError, atomic_path, cli_entry, seed_arg
-from generator.sampling.modifiers import check_attribute_guidance
+from generator.sampling.flags import add_sampling_args, sampling_overrides
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,16 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mm-texts", type=int, default=100, help="MultiModality: texts")
     p.add_argument("--mm-generations", type=int, default=30, help="MultiModality: generations per text")
     p.add_argument("--batch-size", type=int, default=32, help="generation batch size")
-    p.add_argument("--cfg-scale", type=float, default=None, help="sampler guidance scale (default: the sampler's)")
+    add_sampling_args(p)
     p.add_argument(
         "--attribute-prompts", choices=("test", "validation"), default="test",
         help="--attributes prompt set: test (reported) or validation (for choosing settings)",
     )  # fmt: skip
-    p.add_argument(
-        "--attribute-guidance", type=float, default=None, help="sampler attribute guidance (default: the checkpoint's)"
-    )
-    p.add_argument("--outer-steps", type=int, default=None, help="sampler outer steps (default: the checkpoint's)")
-    p.add_argument("--flow-steps", type=int, default=None, help="sampler flow steps (default: the checkpoint's)")
     p.add_argument(
         "--raw-motion", action="store_true", help="score the decoder's output without generator.sampling.cleanup"
     )
@@ -103,7 +98,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise InputError(f"--attributes {args.attributes}: expected 0..1000")
     if args.motions is None and not args.attributes and (args.evaluator is None or args.data is None):
         raise InputError("--evaluator and --data are required (or --motions FILES to score plausibility only)")
-    check_attribute_guidance(args.attribute_guidance)
+    sampling_overrides(args)
     if not 1 <= args.reps <= 1000:
         raise InputError(f"--reps {args.reps}: expected 1..1000")
     if args.limit < 0 or args.batch_size < 1 or args.mm_texts < 0 or args.mm_generations < 0 or args.order_prompts < 0:
@@ -178,8 +173,7 @@ def _write_report(report: str, out: Path | None, t0: float) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    return {"cfg_scale": args.cfg_scale, "attribute_scale": args.attribute_guidance, "outer_steps": args.outer_steps,
-            "flow_steps": args.flow_steps, "postprocess": False if args.raw_motion else None}  # fmt: skip
+    return {**sampling_overrides(args), "postprocess": False if args.raw_motion else None}
 
 
 def _extra_sections(

@@ -20,7 +20,7 @@ from pathlib import Path
 from generator.model.checkpoint import DEFAULT_DIR, read_config
 from generator.model.config import FPS
 from generator.motion.errors import CliParser, InputError, cli_entry, seed_arg
-from generator.sampling.modifiers import check_sampling_flags
+from generator.sampling.flags import add_sampling_args, sampling_overrides
 from generator.sampling.vocabulary import check_prompt_words
 
 
@@ -33,21 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num", type=int, default=1, help="number of motions for the prompt")
     p.add_argument("--seconds", type=float, default=None, help="motion length (None: predicted from the text)")
     p.add_argument("--seed", type=seed_arg, default=0, help="random seed (same seed, same motions)")
-    p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale (None: the checkpoint's)")
-    p.add_argument(
-        "--attribute-guidance", type=float, default=None,
-        help="push away from the prompt without its side/direction/count/speed words (None: the checkpoint's)",
-    )  # fmt: skip
-    p.add_argument("--steps", type=int, default=None, help="autoregressive steps K (None: the checkpoint's, 16)")
-    p.add_argument(
-        "--flow-steps", type=int, default=None, help="rectified-flow steps per token (None: the checkpoint's, 32)"
-    )
-    p.add_argument(
-        "--refresh",
-        type=float,
-        default=None,
-        help="noise-refresh fraction gamma in [0, 1) (None: the checkpoint's, 0.3)",
-    )
+    add_sampling_args(p)
     p.add_argument("--out", default="out/samples", help="output directory")
     p.add_argument("--name", default=None, help="file name stem (None: from the prompt)")
     p.add_argument("--ckpt", default=str(DEFAULT_DIR), help="generator checkpoint directory")
@@ -76,7 +62,7 @@ def _check_args(args) -> None:
         raise InputError(f"--num must be between 1 and 256, got {args.num}")
     if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
         raise InputError(f"--seconds must be a positive number, got {args.seconds}")
-    check_sampling_flags(args.cfg, args.attribute_guidance, args.steps, args.flow_steps, args.refresh)
+    sampling_overrides(args)
     if args.prefix and args.keyframes:
         raise InputError("use either --prefix or --keyframes, not both")
     if not 1 <= args.threads <= 256:
@@ -137,10 +123,7 @@ def run(args) -> list[Path]:
             raise InputError(f"{args.keyframes}: {t} frames cannot keep {k} known frames at each end")
         completion = Completion(given.features[:t], prefix=k, suffix=k)
         frames = [t] * args.num
-    opts = sample_options(
-        cfg, args.seed, outer_steps=args.steps or None, flow_steps=args.flow_steps or None, cfg_scale=args.cfg,
-        attribute_scale=args.attribute_guidance, refresh=args.refresh, postprocess=not args.raw_motion,
-    )  # fmt: skip
+    opts = sample_options(cfg, args.seed, **sampling_overrides(args), postprocess=not args.raw_motion)
     features = sampler.generate([args.prompt] * args.num, frames, opts, completion)
     elapsed = time.perf_counter() - t0
     out = Path(args.out)

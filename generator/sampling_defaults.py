@@ -19,25 +19,15 @@ from generator.model.checkpoint import read_config
 from generator.model.config import GenConfig, from_dict, to_dict
 from generator.model.weights import save_json
 from generator.motion.errors import CliParser, InputError, cli_entry
-from generator.sampling.modifiers import check_sampling_flags
+from generator.sampling.flags import add_sampling_args, sampling_overrides
 
-FLAGS = {  # flag attribute -> SamplingConfig field
-    "cfg": "cfg_scale",
-    "attribute_guidance": "attribute_scale",
-    "steps": "outer_steps",
-    "flow_steps": "flow_steps",
-    "refresh": "noise_refresh",
-}
+CONFIG_FIELDS = {"refresh": "noise_refresh"}  # SampleOptions field -> SamplingConfig field, where they differ
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = CliParser(prog="python -m generator.sampling_defaults", description=__doc__.split("\n\n")[0])
     p.add_argument("ckpt", help="generator checkpoint directory (its config.json is rewritten)")
-    p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale")
-    p.add_argument("--attribute-guidance", type=float, default=None, help="attribute guidance scale (0: off)")
-    p.add_argument("--steps", type=int, default=None, help="autoregressive steps K")
-    p.add_argument("--flow-steps", type=int, default=None, help="rectified-flow steps per token")
-    p.add_argument("--refresh", type=float, default=None, help="noise-refresh fraction gamma in [0, 1)")
+    add_sampling_args(p, unset="left as stored")
     return p
 
 
@@ -59,8 +49,7 @@ def set_sampling_defaults(ckpt: str | Path, command: str | None = None, **values
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    check_sampling_flags(args.cfg, args.attribute_guidance, args.steps, args.flow_steps, args.refresh)
-    values = {field: getattr(args, flag) for flag, field in FLAGS.items() if getattr(args, flag) is not None}
+    values = {CONFIG_FIELDS.get(field, field): value for field, value in sampling_overrides(args).items()}
     if not values:
         raise InputError("nothing to set: give at least one of --cfg, --attribute-guidance, --steps, "
                          "--flow-steps, --refresh")  # fmt: skip

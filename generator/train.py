@@ -2,13 +2,14 @@
 
     python -m generator.train --data DIR --ae AE_CKPT --preset tiny --out DIR [--steps N] [--resume] [--seed 0]
                               [--atm 0.01 --evaluator DIR] [--mirror] [--side-canonical] [--attribute-weight W]
-                              [--init GEN_CKPT]
+                              [--init GEN_CKPT] [--cosine]
 
 The autoencoder is frozen; every training clip is encoded once (posterior mean) and its latents standardised per
 dimension. Captions are encoded once by the frozen text encoder into a disk cache (OUT/text_cache_*.safetensors).
-AdamW (0.9, 0.95), linear warm-up then constant lr, grad clip, EMA of the weights (the EMA weights are what the
-checkpoint ships). Resumable: OUT/train_state.pt holds weights, EMA, optimiser, step and RNG states. With --init, the
-weights (and the latent standardisation) start from a shipped generator checkpoint of the same configuration.
+AdamW (0.9, 0.95), linear warm-up then constant lr (with --cosine: a cosine decay to 10 %), grad clip, EMA of the
+weights (the EMA weights are what the checkpoint ships). Resumable: OUT/train_state.pt holds weights, EMA, optimiser,
+step and RNG states. With --init, the weights (and the latent standardisation) start from a shipped generator
+checkpoint of the same configuration.
 With --atm W, ATM's inter- and intra-motion alignment losses (generator.training.atm, through a frozen evaluator on the
 decoded one-step clean estimate) are added with weight W (the paper: 0.01).
 """
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="draw captions that name a speed or a count this many times as often (1: uniform)",
+    )
+    p.add_argument(
+        "--cosine",
+        action="store_true",
+        help="after the warm-up, decay the learning rate by a cosine to 10%% of its peak (default: constant)",
     )
     p.add_argument(
         "--init",

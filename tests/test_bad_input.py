@@ -298,6 +298,8 @@ VALUE_CASES = {
     "sample NaN attribute guidance": ("generator.sample", ["walk", "--attribute-guidance", "nan", "--out", "{tmp}/s"]),
     "evaluate negative attribute guidance": ("generator.evaluate", ["--attributes", "1", "--attribute-guidance",
                                                                     "-1"]),
+    "evaluate zero flow steps": ("generator.evaluate", ["--attributes", "1", "--flow-steps", "0"]),
+    "evaluate NaN guidance": ("generator.evaluate", ["--attributes", "1", "--cfg", "nan"]),
     "data build zero clips": ("generator.data.__main__", ["build", "--out", "{tmp}/ds", "--num", "0"]),
     "train NaN attribute weight": ("generator.train", ["--data", "{tmp}", "--ae", "{tmp}", "--out", "{tmp}/g",
                                                        "--attribute-weight", "nan"]),

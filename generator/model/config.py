@@ -93,6 +93,7 @@ class GenTrainConfig:
     grad_clip: float = 3.0
     ema: float = 0.9999
     warmup: int = 1000
+    cosine: bool = False  # after warm-up: constant lr, or cosine decay to 10 % over the run (fine-tunes)
     batch_size: int = 64
     steps: int = 50000
     length_loss_weight: float = 0.1

@@ -49,18 +49,3 @@ def check_attribute_guidance(scale: float | None) -> None:
     """A clear InputError for an attribute-guidance scale that is not a number in [0, MAX_ATTRIBUTE_SCALE]."""
     if scale is not None and not (math.isfinite(scale) and 0 <= scale <= MAX_ATTRIBUTE_SCALE):
         raise InputError(f"--attribute-guidance must be in [0, {MAX_ATTRIBUTE_SCALE:g}], got {scale}")
-
-
-def check_sampling_flags(
-    cfg: float | None, attribute: float | None, steps: int | None, flow_steps: int | None, refresh: float | None
-) -> None:
-    """A clear InputError for a sampler flag out of range (--cfg, --attribute-guidance, --steps, --flow-steps,
-    --refresh); None means "the checkpoint's" and passes."""
-    if cfg is not None and not (math.isfinite(cfg) and 0 <= cfg <= 50):
-        raise InputError(f"--cfg must be in [0, 50], got {cfg}")
-    check_attribute_guidance(attribute)
-    for flag, value in (("--steps", steps), ("--flow-steps", flow_steps)):
-        if value is not None and not 1 <= value <= 1000:
-            raise InputError(f"{flag} must be between 1 and 1000, got {value}")
-    if refresh is not None and not (math.isfinite(refresh) and 0 <= refresh < 1):
-        raise InputError(f"--refresh must be in [0, 1), got {refresh}")

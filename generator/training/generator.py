@@ -135,7 +135,8 @@ def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: rand
 def configure(args) -> GenConfig:
     cfg = get_preset(args.preset).gen
     model = cfg.model if args.text_encoder is None else replace(cfg.model, text_encoder=args.text_encoder)
-    cfg = replace(cfg, model=model, training=apply_overrides(cfg.training, args))
+    cosine = True if getattr(args, "cosine", False) else None
+    cfg = replace(cfg, model=model, training=apply_overrides(cfg.training, args, cosine=cosine))
     if not (0 <= args.atm <= 10):
         raise InputError(f"--atm must be in [0, 10], got {args.atm}")
     return cfg.validate()
@@ -278,7 +279,7 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     bar = tqdm(range(start, steps), desc="generator", disable=args.quiet, initial=start, total=steps)
     for step in bar:
         for group in opt.param_groups:
-            group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup, train_cfg.steps, cosine=False)
+            group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup, train_cfg.steps, cosine=train_cfg.cosine)
         x1, pad, texts = sample_batch(items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng, pool)
         tokens, text_pad = cache.tokens(texts)
         text_tags = pad_tags([tags[t] for t in texts], text_pad.shape[1]).to(device) if tags is not None else None

@@ -456,3 +456,18 @@ def test_a_word_tag_fine_tune_starts_as_its_init_and_learns_the_tag_vectors(trai
     argv.remove("--word-tags")
     with pytest.raises(InputError, match="--word-tags"):
         train.train(train.build_parser().parse_args(argv), _with_steps(2))
+
+
+def test_cosine_flag_decays_the_generator_lr_to_a_tenth():
+    """--cosine reaches the config (resumes compare it), and the schedule it selects ends at 10 % of the peak."""
+    from generator.train import build_parser
+    from generator.training.generator import configure
+    from generator.training.scaffold import lr_factor
+
+    base = ["--data", "d", "--ae", "a", "--out", "o", "--steps", "100", "--warmup", "10"]
+    assert configure(build_parser().parse_args(base)).training.cosine is False
+    cfg = configure(build_parser().parse_args([*base, "--cosine"])).training
+    assert cfg.cosine is True
+    factors = [lr_factor(s, cfg.warmup, cfg.steps, cosine=cfg.cosine) for s in range(cfg.steps)]
+    assert factors[5] == pytest.approx(0.6) and max(factors) == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] == pytest.approx(0.1, abs=0.01)
