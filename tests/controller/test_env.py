@@ -161,3 +161,34 @@ def test_deploy_observation_matches_env(env) -> None:
     assert step == 5
     ours = policy.observation(model, data, step)
     np.testing.assert_allclose(ours, obs["actor"][0].numpy(), atol=1e-4)
+
+
+def test_robot_reads_and_reset_metrics_match_mjlab(env) -> None:
+    """The command's direct reads of the tracked bodies equal mjlab's (gather-all-bodies) properties, and the
+    episode metrics computed at reset equal mjlab's formulas on the same state."""
+    from mjlab.tasks.tracking.mdp import MotionCommand
+    from mjlab.utils.lab_api.math import quat_error_magnitude
+
+    _reset_to(env, 1)
+    for _ in range(5):
+        env.step(0.3 * torch.ones(NUM_ENVS, 29))
+    cmd = env.command_manager.get_term("motion")
+    for name in (
+        "robot_body_pos_w", "robot_body_quat_w", "robot_body_lin_vel_w", "robot_body_ang_vel_w",
+        "robot_anchor_pos_w", "robot_anchor_quat_w", "robot_anchor_lin_vel_w", "robot_anchor_ang_vel_w",
+    ):  # fmt: skip
+        ours, theirs = getattr(cmd, name), getattr(MotionCommand, name).fget(cmd)
+        assert ours.shape == theirs.shape and torch.allclose(ours, theirs, atol=1e-6), name
+    ids = torch.tensor([1])
+    cmd._tracking_errors(ids)
+    robot_anchor = MotionCommand.robot_anchor_pos_w.fget(cmd)
+    expected = {
+        "error_anchor_pos": torch.norm(cmd.anchor_pos_w - robot_anchor, dim=-1),
+        "error_anchor_rot": quat_error_magnitude(cmd.anchor_quat_w, MotionCommand.robot_anchor_quat_w.fget(cmd)),
+        "error_body_rot": quat_error_magnitude(
+            cmd.body_quat_relative_w, MotionCommand.robot_body_quat_w.fget(cmd)
+        ).mean(-1),
+        "error_joint_vel": torch.norm(cmd.joint_vel - cmd.robot.data.joint_vel, dim=-1),
+    }
+    for name, value in expected.items():
+        assert float(value[1]) > 0 and abs(float(cmd.metrics[name][1]) - float(value[1])) < 1e-5, name
