@@ -10,7 +10,9 @@ For every env count, in the same run:
 - what the `mj_step1` / `mj_step2` split saves: the same env stepped in interleaved blocks with `forward()` as
   `mj_step1` and as a whole `mj_forward` (`ClassicSimulation.split_step`), the median ratio of three pairs (the
   trajectories are identical, so only the time differs; interleaving cancels this machine's drifting speed).
-Ratios printed: full / bare (target >= 0.7), full / Warp-CPU (target >= 50) and split / unsplit.
+Ratios printed: full / bare (target >= 0.7), full / Warp-CPU (target >= 50), split / unsplit, and the physics
+share: the fraction of the full step's wall time spent in the physics thread pool; the rest (mjlab's managers, the
+data copies, the Python around them) runs on one thread, and full / bare can reach 0.7 only when that share does.
 
 CPU: `python benchmarks/bench_env.py` (64, 256, 1024 envs). GPU: `python benchmarks/bench_env.py --device cuda:0
 --envs 512,1024,2048,4096,8192` measures the Warp backend only.
@@ -40,8 +42,9 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def full_env(num_envs: int, steps: int, device: str, backend: str, seed: int) -> tuple[float, object]:
-    """Full env-steps per second (small random actions), and the env (closed by the caller)."""
+def full_env(num_envs: int, steps: int, device: str, backend: str, seed: int) -> tuple[float, object, float]:
+    """Full env-steps per second (small random actions), the env (closed by the caller) and, on the classic
+    backend, the share of the step's time spent in the physics thread pool (NaN on Warp)."""
     env = _env(num_envs, device, backend, seed)
     env.reset()
     g = torch.Generator(device=device).manual_seed(seed)
@@ -49,11 +52,24 @@ def full_env(num_envs: int, steps: int, device: str, backend: str, seed: int) ->
     for _ in range(3):  # warm-up: kernel loading, CUDA graph capture
         env.step(actions)
     _sync(device)
+    physics = [0.0]
+    if backend == "classic":
+        parallel = env.sim._parallel
+
+        def timed(fn) -> None:
+            t = time.perf_counter()
+            parallel(fn)
+            physics[0] += time.perf_counter() - t
+
+        env.sim._parallel = timed
     t0 = time.perf_counter()
     for _ in range(steps):
         env.step(actions)
     _sync(device)
-    return steps * num_envs / (time.perf_counter() - t0), env
+    seconds = time.perf_counter() - t0
+    if backend == "classic":
+        del env.sim._parallel
+    return steps * num_envs / seconds, env, physics[0] / seconds if backend == "classic" else float("nan")
 
 
 def bare_physics(env, steps: int) -> float:
@@ -101,23 +117,23 @@ def main(argv: list[str] | None = None) -> int:
     if cuda:
         print(f"{'envs':>6} {'warp env-steps/s':>17}")
         for n in counts:
-            full, env = full_env(n, args.steps, args.device, "warp", args.seed)
+            full, env, _ = full_env(n, args.steps, args.device, "warp", args.seed)
             env.close()
             print(f"{n:>6} {full:>17.1f}", flush=True)
         return 0
-    warp, env = full_env(args.warp_envs, args.warp_steps, "cpu", "warp", args.seed)
+    warp, env, _ = full_env(args.warp_envs, args.warp_steps, "cpu", "warp", args.seed)
     env.close()
     print(f"baseline (b): mjlab on MuJoCo Warp, CPU, {args.warp_envs} envs: {warp:.1f} env-steps/s", flush=True)
     head = f"{'envs':>6} {'bare physics (a)':>17} {'classic full env':>17} {'full/bare':>10} {'full/warp-cpu':>14}"
-    print(f"{head} {'split/unsplit':>14}")
+    print(f"{head} {'split/unsplit':>14} {'physics share':>14}")
     for n in counts:
-        full, env = full_env(n, args.steps, "cpu", "classic", args.seed)
+        full, env, share = full_env(n, args.steps, "cpu", "classic", args.seed)
         bare = bare_physics(env, args.steps)
         gain = split_gain(env, max(1, args.steps // 3))
         env.sim.close()
         env.close()
         row = f"{n:>6} {bare:>17.1f} {full:>17.1f} {full / bare:>10.2f} {full / warp:>14.1f}"
-        print(f"{row} {gain:>14.2f}", flush=True)
+        print(f"{row} {gain:>14.2f} {share:>14.2f}", flush=True)
     return 0
 
 
