@@ -45,6 +45,7 @@ class UniversalMotionCommand(MotionCommand):
         ids = self.robot.indexing.body_ids.to(self.device, torch.long)  # the robot's bodies in the sim's arrays
         self._sim_body_ids = ids[self.body_indexes]
         self._sim_anchor_id = ids[self.robot_anchor_body_index : self.robot_anchor_body_index + 1]
+        self._sim_root_id = ids.new_tensor([self.robot.indexing.root_body_id])
         motions, names = cfg.load_motions()
         if tuple(motions[0].joint_names) != tuple(self.robot.joint_names):
             raise ValueError("motion joint order differs from the robot's joint order")
@@ -138,8 +139,7 @@ class UniversalMotionCommand(MotionCommand):
         return value.index_select(1, bodies)
 
     def _lin_vel(self, bodies: torch.Tensor, env_ids: torch.Tensor | None = None) -> torch.Tensor:
-        root = self.robot.indexing.root_body_id
-        subtree_com = self._rows("subtree_com", self._sim_anchor_id.new_tensor([root]), env_ids)
+        subtree_com = self._rows("subtree_com", self._sim_root_id, env_ids)
         return compute_velocity_from_cvel(
             self._rows("xpos", bodies, env_ids), subtree_com, self._rows("cvel", bodies, env_ids)
         )[..., :3]
@@ -184,27 +184,22 @@ class UniversalMotionCommand(MotionCommand):
         """Nothing per step; see `reset`."""
 
     def _tracking_errors(self, env_ids: torch.Tensor) -> None:
+        """The reference side through its (cheap, all-env) properties, the robot side for `env_ids` only."""
         m, a, b = self.metrics, self._sim_anchor_id, self._sim_body_ids
-        f = self.future
-        anchor = self.motion_anchor_body_index
-        robot_pos, robot_quat = self._rows("xpos", b, env_ids), self._rows("xquat", b, env_ids)
-        origin = self._env.scene.env_origins[env_ids]
-        m["error_anchor_pos"][env_ids] = torch.norm(
-            f.body_pos_w[env_ids, 0, anchor] + origin - self._rows("xpos", a, env_ids)[:, 0], dim=-1
-        )
-        m["error_anchor_rot"][env_ids] = quat_error_magnitude(
-            f.body_quat_w[env_ids, 0, anchor], self._rows("xquat", a, env_ids)[:, 0]
-        )
+        anchor_pos, anchor_quat = self._rows("xpos", a, env_ids)[:, 0], self._rows("xquat", a, env_ids)[:, 0]
+        anchor_ang_vel = self._rows("cvel", a, env_ids)[:, 0, :3]
+        m["error_anchor_pos"][env_ids] = torch.norm(self.anchor_pos_w[env_ids] - anchor_pos, dim=-1)
+        m["error_anchor_rot"][env_ids] = quat_error_magnitude(self.anchor_quat_w[env_ids], anchor_quat)
         m["error_anchor_lin_vel"][env_ids] = torch.norm(
-            f.body_lin_vel_w[env_ids, 0, anchor] - self._lin_vel(a, env_ids)[:, 0], dim=-1
+            self.anchor_lin_vel_w[env_ids] - self._lin_vel(a, env_ids)[:, 0], dim=-1
         )
-        m["error_anchor_ang_vel"][env_ids] = torch.norm(
-            f.body_ang_vel_w[env_ids, 0, anchor] - self._rows("cvel", a, env_ids)[:, 0, :3], dim=-1
-        )
-        m["error_body_pos"][env_ids] = torch.norm(self.body_pos_relative_w[env_ids] - robot_pos, dim=-1).mean(-1)
-        m["error_body_rot"][env_ids] = quat_error_magnitude(self.body_quat_relative_w[env_ids], robot_quat).mean(-1)
-        m["error_joint_pos"][env_ids] = torch.norm(f.joint_pos[env_ids, 0] - self.robot.data.joint_pos[env_ids], dim=-1)
-        m["error_joint_vel"][env_ids] = torch.norm(f.joint_vel[env_ids, 0] - self.robot.data.joint_vel[env_ids], dim=-1)
+        m["error_anchor_ang_vel"][env_ids] = torch.norm(self.anchor_ang_vel_w[env_ids] - anchor_ang_vel, dim=-1)
+        body_pos, body_quat = self._rows("xpos", b, env_ids), self._rows("xquat", b, env_ids)
+        m["error_body_pos"][env_ids] = torch.norm(self.body_pos_relative_w[env_ids] - body_pos, dim=-1).mean(-1)
+        m["error_body_rot"][env_ids] = quat_error_magnitude(self.body_quat_relative_w[env_ids], body_quat).mean(-1)
+        robot = self.robot.data
+        m["error_joint_pos"][env_ids] = torch.norm(self.joint_pos[env_ids] - robot.joint_pos[env_ids], dim=-1)
+        m["error_joint_vel"][env_ids] = torch.norm(self.joint_vel[env_ids] - robot.joint_vel[env_ids], dim=-1)
 
     def reset(self, env_ids: torch.Tensor | slice | None) -> dict[str, float]:
         if isinstance(env_ids, torch.Tensor) and len(env_ids):

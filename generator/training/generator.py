@@ -135,7 +135,7 @@ def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: rand
 def configure(args) -> GenConfig:
     cfg = get_preset(args.preset).gen
     model = cfg.model if args.text_encoder is None else replace(cfg.model, text_encoder=args.text_encoder)
-    cosine = True if getattr(args, "cosine", False) else None
+    cosine = getattr(args, "cosine", False) or None  # None: the preset's (constant)
     cfg = replace(cfg, model=model, training=apply_overrides(cfg.training, args, cosine=cosine))
     if not (0 <= args.atm <= 10):
         raise InputError(f"--atm must be in [0, 10], got {args.atm}")
