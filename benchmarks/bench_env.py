@@ -10,7 +10,10 @@ For every env count, in the same run:
 - what the `mj_step1` / `mj_step2` split saves: the same env stepped in interleaved blocks with `forward()` as
   `mj_step1` and as a whole `mj_forward` (`ClassicSimulation.split_step`), the median ratio of three pairs (the
   trajectories are identical, so only the time differs; interleaving cancels this machine's drifting speed).
-Ratios printed: full / bare (target >= 0.7), full / Warp-CPU (target >= 50), split / unsplit, and the physics
+- managers only: the same env stepped with the physics skipped (mjlab's managers and the data copies alone), and
+  the ceiling it sets: full / bare if the physics inside the env ran at its bare speed, 1 / (1 + bare / managers).
+Ratios printed: full / bare (target >= 0.7), full / Warp-CPU (target >= 50), bare / Warp-CPU (the bound on the
+latter: no env on this physics steps faster than the physics alone), split / unsplit, and the physics
 share: the fraction of the full step's wall time spent in the physics thread pool; the rest (mjlab's managers, the
 data copies, the Python around them) runs on one thread, and full / bare can reach 0.7 only when that share does.
 
@@ -83,6 +86,23 @@ def bare_physics(env, steps: int) -> float:
     return steps * sim.num_envs / (time.perf_counter() - t0)
 
 
+def managers_only(env, steps: int) -> float:
+    """Env-steps per second of the full env step with the physics skipped (the MjDatas frozen, the copies out of
+    them still made): the time mjlab's managers and the backend's data copies take on their own."""
+    from controller.classic_sim import CONTROL_FIELDS
+
+    sim = env.sim
+    actions = torch.zeros(env.num_envs, env.action_manager.total_action_dim)
+    sim._parallel = lambda fn: sim._mark_stale(keep=CONTROL_FIELDS)
+    try:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            env.step(actions)
+        return steps * env.num_envs / (time.perf_counter() - t0)
+    finally:
+        del sim._parallel
+
+
 def split_gain(env, steps: int, pairs: int = 3) -> float:
     """Median over `pairs` of (time with forward() as mj_forward) / (time with it as mj_step1), same env."""
     actions = 0.1 * torch.randn(env.num_envs, env.action_manager.total_action_dim)
@@ -125,15 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     env.close()
     print(f"baseline (b): mjlab on MuJoCo Warp, CPU, {args.warp_envs} envs: {warp:.1f} env-steps/s", flush=True)
     head = f"{'envs':>6} {'bare physics (a)':>17} {'classic full env':>17} {'full/bare':>10} {'full/warp-cpu':>14}"
-    print(f"{head} {'split/unsplit':>14} {'physics share':>14}")
+    head += f" {'bare/warp-cpu':>14} {'split/unsplit':>14} {'physics share':>14} {'managers only':>14} {'ceiling':>8}"
+    print(head)
     for n in counts:
         full, env, share = full_env(n, args.steps, "cpu", "classic", args.seed)
         bare = bare_physics(env, args.steps)
         gain = split_gain(env, max(1, args.steps // 3))
+        managers = managers_only(env, args.steps)
         env.sim.close()
         env.close()
+        ceiling = 1 / (1 + bare / managers)  # full/bare if the physics ran at its bare speed beside the managers
         row = f"{n:>6} {bare:>17.1f} {full:>17.1f} {full / bare:>10.2f} {full / warp:>14.1f}"
-        print(f"{row} {gain:>14.2f} {share:>14.2f}", flush=True)
+        print(f"{row} {bare / warp:>14.1f} {gain:>14.2f} {share:>14.2f} {managers:>14.1f} {ceiling:>8.2f}", flush=True)
     return 0
 
 

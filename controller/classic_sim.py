@@ -38,6 +38,7 @@ INPUT_FIELDS = (
     "qpos", "qvel", "act", "ctrl", "qacc_warmstart", "qfrc_applied", "xfrc_applied", "mocap_pos", "mocap_quat",
 )  # fmt: skip
 STATE_FIELDS = ("qpos", "qvel", "act", "mocap_pos", "mocap_quat")  # inputs of mj_step1's stages (a write voids them)
+CONTROL_FIELDS = ("ctrl", "qfrc_applied", "xfrc_applied", "mocap_pos", "mocap_quat")  # inputs no physics stage changes
 EAGER_FIELDS = ("sensordata",)  # held as long-lived views by mjlab's sensors
 
 
@@ -310,11 +311,12 @@ class ClassicSimulation:
         else:
             for f in [self._pool.submit(fn, self._models, self._datas, c) for c in self._chunks]:
                 f.result()
-        self._mark_stale()
+        self._mark_stale(keep=CONTROL_FIELDS)
 
-    def _mark_stale(self) -> None:
+    def _mark_stale(self, keep: tuple[str, ...] = ()) -> None:
+        """Every field but `keep` is behind the MjDatas (copied afresh on its next read); the eager ones now."""
         fields = self._data.batched()
-        self._stale = set(fields)
+        self._stale |= set(fields) - set(keep)
         for name in EAGER_FIELDS:
             if name in fields:
                 self._refresh(fields[name])
