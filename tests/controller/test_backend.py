@@ -106,3 +106,28 @@ def test_forward_as_step1_keeps_the_trajectory() -> None:
     assert done_full.any()  # the random actions end some episodes, so resets are covered
     np.testing.assert_array_equal(obs_split, obs_full)
     np.testing.assert_array_equal(done_split, done_full)
+
+
+def test_classic_env_runs_its_torch_ops_on_one_thread() -> None:
+    """The classic env's step runs the managers' torch ops on one thread (the physics pool has the cores) and gives
+    the caller's thread count back, also when the step raises."""
+    from controller.backend import make_env
+    from controller.env_cfg import make_env_cfg
+
+    cfg = make_env_cfg([("idle", idle(2.0))], TASK, num_envs=2, seed=0)
+    env = make_env(cfg, "cpu", "classic")
+    seen, sim_step = [], env.sim.step
+    env.sim.step = lambda: (seen.append(torch.get_num_threads()), sim_step())[1]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        env.reset()
+        env.step(torch.zeros(2, 29))
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError):
+            env.step(torch.zeros(3, 29))  # wrong batch: the action manager's copy fails inside the step
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+        env.close()
