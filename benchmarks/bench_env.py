@@ -89,11 +89,9 @@ def bare_physics(env, steps: int) -> float:
 def managers_only(env, steps: int) -> float:
     """Env-steps per second of the full env step with the physics skipped (the MjDatas frozen, the copies out of
     them still made): the time mjlab's managers and the backend's data copies take on their own."""
-    from controller.classic_sim import CONTROL_FIELDS
-
     sim = env.sim
     actions = torch.zeros(env.num_envs, env.action_manager.total_action_dim)
-    sim._parallel = lambda fn: sim._mark_stale(keep=CONTROL_FIELDS)
+    sim._parallel = lambda fn: sim._physics_ran()
     try:
         t0 = time.perf_counter()
         for _ in range(steps):

@@ -36,7 +36,8 @@ def single_threaded_torch() -> Iterator[None]:
 
     On the classic backend the physics thread pool takes every core; torch's OpenMP workers, which spin for a
     while after each parallel op, would take one back from it. Measured with `benchmarks/bench_env.py` on the
-    2-core CPU: 1.24x more env-steps/s at 256 envs; the PPO update outside the env step keeps both threads.
+    2-core CPU: 1.29x more env-steps/s at 256 envs (1.01-1.06x at 64 and 1024); the PPO update outside the env
+    step keeps both threads.
     """
     n = torch.get_num_threads()
     torch.set_num_threads(1)

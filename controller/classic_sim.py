@@ -311,6 +311,10 @@ class ClassicSimulation:
         else:
             for f in [self._pool.submit(fn, self._models, self._datas, c) for c in self._chunks]:
                 f.result()
+        self._physics_ran()
+
+    def _physics_ran(self) -> None:
+        """After a physics pass: every data field but the controls is behind the MjDatas."""
         self._mark_stale(keep=CONTROL_FIELDS)
 
     def _mark_stale(self, keep: tuple[str, ...] = ()) -> None:
