@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         "text tokens (generator.model.word_tags); with --init, the new vectors start at zero",
     )
     p.add_argument(
+        "--speed-condition",
+        action="store_true",
+        help="the network is also told each span's measured walking speed, and a prompt's speed word the data's mean "
+        "speed for it (generator.model.speed); with --init, the condition starts at zero",
+    )
+    p.add_argument(
         "--attribute-weight",
         type=float,
         default=1.0,

@@ -79,6 +79,9 @@ class GenModelConfig:
     # a learned vector per word-tag class (side, direction, speed, count) added to the tagged text tokens
     # (generator.model.word_tags)
     word_tags: bool = False
+    # the measured walking speed of the span added to every motion token; a prompt's speed word selects the data's
+    # mean speed for that word (generator.model.speed)
+    speed_condition: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class GenTrainConfig:
     batch_size: int = 64
     steps: int = 50000
     length_loss_weight: float = 0.1
+    speed_drop: float = 0.5  # with the speed condition: share of moving spans trained without their speed
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Text tokens (frozen encoder, C channels) -> Linear(C -> W) [+ word-tag embedding, (B, Lt) ids -> (B, Lt, W)]
 -> text adapter (pre-norm encoder layers + LayerNorm) = w.
 Motion latents (d channels; masked ones replaced by a learned mask latent) -> Linear(d -> W) + sinusoidal positions
--> decoder blocks [self-attention over motion tokens (bidirectional, key padding mask), cross-attention to all text
-tokens (text padding mask), MLP] -> LayerNorm -> conditions z (B, L, W) -> rectified-flow head per token.
+[+ speed embedding, (B,) m/s -> (B, 1, W), generator.model.speed] -> decoder blocks [self-attention over motion
+tokens (bidirectional, key padding mask), cross-attention to all text tokens (text padding mask), MLP] -> LayerNorm
+-> conditions z (B, L, W) -> rectified-flow head per token.
 Shapes: B batch, L motion latents, Lt text tokens, C text channels, W width, d latent size. Padding masks are True
 where a position is padding.
 """
@@ -19,6 +20,7 @@ from torch import nn
 
 from generator.model.config import GenConfig
 from generator.model.flow_head import FlowHead
+from generator.model.speed import SPEED_WORDS, SpeedEmbedding
 from generator.model.word_tags import TAGS
 
 
@@ -112,6 +114,9 @@ class MoLingo(nn.Module):
         nn.init.normal_(self.mask_latent, std=0.02)
         self.latent_in = nn.Linear(latent_dim, w)
         self.register_buffer("positions", sinusoidal_positions(self.max_latents, w), persistent=False)
+        if m.speed_condition:  # the measured walking speed; targets per speed word, set from the training data
+            self.speed_embed = SpeedEmbedding(w)
+            self.register_buffer("speed_targets", torch.full((len(SPEED_WORDS),), float("nan")))
         self.blocks = nn.ModuleList([DecoderBlock(w, m.heads, m.mlp_ratio, m.dropout) for _ in range(m.depth)])
         self.norm = nn.LayerNorm(w)
         self.flow = FlowHead(latent_dim, w, m.flow_width, m.flow_depth)
@@ -140,14 +145,18 @@ class MoLingo(nn.Module):
         return self.length_head(pooled)
 
     def forward(
-        self, latents: torch.Tensor, masked: torch.Tensor, pad: torch.Tensor, w: torch.Tensor, text_pad: torch.Tensor
-    ) -> torch.Tensor:
-        """Conditions z (B, L, W) for standardised latents (B, L, d) with `masked` (B, L) positions hidden."""
+        self, latents: torch.Tensor, masked: torch.Tensor, pad: torch.Tensor, w: torch.Tensor, text_pad: torch.Tensor,
+        speed: torch.Tensor | None = None,
+    ) -> torch.Tensor:  # fmt: skip
+        """Conditions z (B, L, W) for standardised latents (B, L, d) with `masked` (B, L) positions hidden [and the
+        speed (B,) in m/s, NaN where none is given, for a model with the speed condition]."""
         b, n, _ = latents.shape
         if n > self.max_latents:
             raise ValueError(f"{n} latents exceed the model's maximum of {self.max_latents}")
         x = torch.where(masked[..., None], self.mask_latent.to(latents.dtype), latents)  # (B, L, d)
         x = self.latent_in(x) + self.positions[:n]  # (B, L, W)
+        if speed is not None and self.cfg.model.speed_condition:
+            x = x + self.speed_embed(speed.to(x.dtype))[:, None]
         for block in self.blocks:
             x = block(x, pad, w, text_pad)
         return self.norm(x)
@@ -160,7 +169,7 @@ class MoLingo(nn.Module):
 
     def loss(
         self, x1: torch.Tensor, pad: torch.Tensor, text_tokens: torch.Tensor, text_pad: torch.Tensor,
-        text_tags: torch.Tensor | None = None,
+        text_tags: torch.Tensor | None = None, speed: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:  # fmt: skip
         """Masked rectified-flow loss for standardised latents x1 (B, L, d) + the length head's cross-entropy.
 
@@ -175,7 +184,7 @@ class MoLingo(nn.Module):
         rank = scores.argsort(1).argsort(1)  # (B, L) random order of the valid positions
         masked = rank < n_mask[:, None]  # (B, L)
         w = self.encode_text(text_tokens, text_pad, text_tags)
-        z = self(x1, masked, pad, w, text_pad)  # (B, L, W)
+        z = self(x1, masked, pad, w, text_pad, speed)  # (B, L, W)
         flow = self.flow.loss(z[masked], x1[masked], self.cfg.training.flow_batch_mul)
         length = F.cross_entropy(self.length_logits(w, text_pad), (n_valid - 1).clamp(0, self.max_latents - 1))
         return {"flow": flow, "length": length, "total": flow + self.cfg.training.length_loss_weight * length}

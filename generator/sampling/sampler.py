@@ -27,6 +27,7 @@ import torch
 from generator.data.mirror import canonical_sides
 from generator.model.autoencoder import MotionAutoencoder
 from generator.model.config import FPS, GenConfig
+from generator.model.speed import SPEED_WORDS, speed_word
 from generator.model.text_encoders import TextEncoder, pad_tokens
 from generator.model.transformer import MoLingo
 from generator.model.word_tags import pad_tags
@@ -92,6 +93,15 @@ class Sampler:
         logits[:, : lo - 1] = -float("inf")
         n = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0] + 1
         return [int(k) * self.down for k in n]
+
+    def prompt_speeds(self, prompts: list[str]) -> torch.Tensor | None:
+        """The speed (m/s) each prompt's speed word asks for (generator.model.speed), NaN where it names none; None
+        for a model without the speed condition."""
+        if not self.model.cfg.model.speed_condition:
+            return None
+        nan = torch.tensor(float("nan"))
+        words = [speed_word(p) for p in prompts]
+        return torch.stack([self.model.speed_targets[SPEED_WORDS.index(w)] if w else nan for w in words]).float()
 
     # ---- latents ----------------------------------------------------------------------------------------------
     def _flow(
@@ -161,6 +171,9 @@ class Sampler:
         n_known = revealed.sum(1)
         n_unknown = (~pad).sum(1) - n_known
         k_cond = 1 + cfg + plain  # conditions per latent: the prompt, the null prompt, the plain prompt
+        speed = self.prompt_speeds(prompts)  # (B,) the prompt's; the null and plain prompts get none
+        if speed is not None:
+            speed = torch.cat([speed, torch.full(((k_cond - 1) * b,), float("nan"))])
         if not reference_mode:
             w, text_pad = self._text(prompts, with_null=cfg, plain=plain)  # (kB, Lt, W)
         for k in range(opts.outer_steps):
@@ -171,21 +184,23 @@ class Sampler:
                 continue
             masked = ~revealed
             if reference_mode:
-                z = self._reference_conditions(prompts, x, masked, pad, cfg, plain)
+                z = self._reference_conditions(prompts, x, masked, pad, cfg, plain, speed)
             else:
                 rep = [t.repeat(k_cond, *([1] * (t.dim() - 1))) for t in (x, masked, pad)]
-                z = self.model(*rep, w, text_pad).chunk(k_cond)  # k_cond x (B, L, W)
+                z = self.model(*rep, w, text_pad, speed).chunk(k_cond)  # k_cond x (B, L, W)
             z_c, z_u, z_p = z[0][new], z[1][new] if cfg else None, z[-1][new] if plain else None
             sampled = self._flow(z_c, z_u, opts, gen, reference_mode, z_p)
             x[new] = sampled
             revealed |= new
         return x
 
-    def _reference_conditions(self, prompts, x, masked, pad, cfg: bool, plain: bool) -> list[torch.Tensor]:
+    def _reference_conditions(
+        self, prompts, x, masked, pad, cfg: bool, plain: bool, speed: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:  # fmt: skip
         """The released code's path: encode the text again (no cache) and run each condition's pass apart."""
         b = len(prompts)
         w, p = self._text(prompts, with_null=False, cached=False, plain=plain)  # prompts [+ plain prompts]
-        out = [self.model(x, masked, pad, w[:b], p[:b])]
+        out = [self.model(x, masked, pad, w[:b], p[:b], None if speed is None else speed[:b])]
         if cfg:
             w_u, p_u = self._text([NULL_PROMPT] * b, with_null=False, cached=False)
             out.append(self.model(x, masked, pad, w_u, p_u))

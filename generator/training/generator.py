@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import random
 import re
 import sys
@@ -17,6 +18,7 @@ from generator.data.mirror import canonical_sides, mirror_caption
 from generator.model.autoencoder import latent_state
 from generator.model.checkpoint import load_autoencoder, load_train_state, save_checkpoint, save_train_state
 from generator.model.config import GenConfig, from_dict, get_preset, to_dict
+from generator.model.speed import SPEED_WORDS, latent_speeds, span_speed, speed_word
 from generator.model.text_encoders import DiskTextCache, get_text_encoder
 from generator.model.transformer import MoLingo
 from generator.model.word_tags import pad_tags
@@ -36,8 +38,9 @@ def encode_dataset(
     progress: bool = True,
     mirror: bool = False,
     side_canonical: bool = False,
-) -> list[tuple[torch.Tensor, list]]:
-    """[(latents (L, d) on the CPU, [(caption, latent start, latent end)])] per training clip.
+) -> list[tuple[torch.Tensor, list, torch.Tensor]]:
+    """[(latents (L, d) on the CPU, [(caption, latent start, latent end)], root speed per latent (L,) in m/s)] per
+    training clip.
 
     Entries (whole-clip captions and sub-clip captions) come from generator.data.dataset; each clip is encoded
     once, whole, and a sub-clip caption indexes the latents of its frame range. With `mirror`, every clip also
@@ -63,9 +66,10 @@ def encode_dataset(
                 raise InputError(f"{ds.layout.motion_path(cid)}: contains NaN or infinite values")
             x = repr272.normalize(torch.from_numpy(feats[:t]).to(device), ae.mean, ae.std)
             lat = ae.encode(x[None])[0].cpu()  # (t / s, d)
+            speeds = torch.from_numpy(latent_speeds(feats[:t], s))  # a mirror image moves as fast
             spans_here = [(text, a, min(b, len(lat))) for text, a, b in caps if min(b, len(lat)) > a]
             if not (mirror or side_canonical):
-                out.append((lat, spans_here))
+                out.append((lat, spans_here, speeds))
                 continue
             mx = repr272.normalize(repr272.mirror(torch.from_numpy(feats[:t])).to(device), ae.mean, ae.std)
             mlat = ae.encode(mx[None])[0].cpu()
@@ -78,8 +82,8 @@ def encode_dataset(
                 else:
                     own.append((text, a, b))
                     mirrored.append((swapped, a, b))
-            out += [(lat, own), (mlat, mirrored)]
-    out = [(lat, caps) for lat, caps in out if caps]
+            out += [(lat, own, speeds), (mlat, mirrored, speeds)]
+    out = [item for item in out if item[1]]
     if not out:
         raise InputError(f"{data}: no training clip is long enough for the autoencoder's downsampling")
     return out
@@ -98,7 +102,7 @@ def span_pool(items, attribute_weight: float) -> tuple[list[tuple[int, int]], li
     """Every (clip, caption) pair and cumulative weights: each clip equally likely, its captions equally likely
     within it, a caption that names an attribute `attribute_weight` times as likely."""
     pool, cum, total = [], [], 0.0
-    for i, (_, caps) in enumerate(items):
+    for i, (_, caps, _) in enumerate(items):
         for j, (text, _, _) in enumerate(caps):
             total += (attribute_weight if names_an_attribute(text) else 1.0) / len(caps)
             pool.append((i, j))
@@ -106,30 +110,46 @@ def span_pool(items, attribute_weight: float) -> tuple[list[tuple[int, int]], li
     return pool, cum
 
 
-def sample_batch(items, batch: int, max_latents: int, cfg_drop: float, rng: random.Random, pool=None):
-    """Standardised latents (B, L, d) zero-padded, padding mask (B, L), and the (possibly null) captions; with a
-    `span_pool`, captions are drawn by its weights."""
-    chosen, texts = [], []
+def sample_batch(
+    items, batch: int, max_latents: int, cfg_drop: float, rng: random.Random, pool=None, speed_drop: float | None = None
+):  # fmt: skip
+    """Standardised latents (B, L, d) zero-padded, padding mask (B, L), the (possibly null) captions and the spans'
+    speeds (B,) (generator.model.speed; NaN for a span that barely moves, a null caption, or with probability
+    `speed_drop`; all NaN without it); with a `span_pool`, captions are drawn by its weights."""
+    chosen, texts, speeds = [], [], []
     for _ in range(batch):
         if pool is None:
-            lat, caps = items[rng.randrange(len(items))]
+            lat, caps, spd = items[rng.randrange(len(items))]
             text, a, b = caps[rng.randrange(len(caps))]
         else:
             i, j = rng.choices(pool[0], cum_weights=pool[1])[0]
-            lat, (text, a, b) = items[i][0], items[i][1][j]
-        seg = lat[a:b]
+            lat, (text, a, b), spd = items[i][0], items[i][1][j], items[i][2]
+        seg, spd = lat[a:b], spd[a:b]
         if len(seg) > max_latents:
             off = rng.randrange(len(seg) - max_latents + 1)
-            seg = seg[off : off + max_latents]
+            seg, spd = seg[off : off + max_latents], spd[off : off + max_latents]
         chosen.append(seg)
         texts.append(NULL_PROMPT if rng.random() < cfg_drop else text)
+        given = speed_drop is not None and texts[-1] != NULL_PROMPT and rng.random() >= speed_drop
+        speeds.append(span_speed(spd) if given else float("nan"))
     n = max(len(s) for s in chosen)
     x = chosen[0].new_zeros(batch, n, chosen[0].shape[1])
     pad = torch.ones(batch, n, dtype=torch.bool, device=x.device)
     for i, s in enumerate(chosen):
         x[i, : len(s)] = s
         pad[i, : len(s)] = False
-    return x, pad, texts
+    return x, pad, texts, torch.tensor(speeds)
+
+
+def speed_targets(items) -> torch.Tensor:
+    """The mean measured speed of the spans whose caption names each of SPEED_WORDS (NaN for a word none names)."""
+    found: dict[str, list[float]] = {w: [] for w in SPEED_WORDS}
+    for _, caps, spd in items:
+        for text, a, b in caps:
+            word = speed_word(text)
+            if word is not None and not math.isnan(v := span_speed(spd[a:b])):
+                found[word].append(v)
+    return torch.tensor([float(np.mean(found[w])) if found[w] else math.nan for w in SPEED_WORDS])
 
 
 def configure(args) -> GenConfig:
@@ -169,11 +189,13 @@ def init_state(ae, cfg: GenConfig, path: str | Path) -> dict:
 
     init, init_ae, config = load_generator(path)
     theirs = from_dict(GenConfig, config["gen"]).model
-    if replace(theirs, side_canonical=False, word_tags=False) != replace(cfg.model, side_canonical=False,
-                                                                         word_tags=False):  # fmt: skip
+    switchable = {"side_canonical": False, "word_tags": False, "speed_condition": False}
+    if replace(theirs, **switchable) != replace(cfg.model, **switchable):
         raise InputError(f"--init {path}: that generator has a different network configuration")
     if theirs.word_tags and not cfg.model.word_tags:
         raise InputError(f"--init {path}: that generator reads word tags; fine-tune it with --word-tags")
+    if theirs.speed_condition and not cfg.model.speed_condition:
+        raise InputError(f"--init {path}: that generator reads a speed; fine-tune it with --speed-condition")
     theirs_ae, ours = latent_state(init_ae), latent_state(ae)
     if theirs_ae.keys() != ours.keys() or any(not torch.allclose(theirs_ae[k].float(), ours[k].float()) for k in ours):
         raise InputError(f"--init {path}: that generator was trained on other latents than --ae gives")
@@ -203,6 +225,8 @@ def train(args, cfg: GenConfig | None = None) -> dict:
         cfg = replace(cfg, model=replace(cfg.model, side_canonical=True))
     if getattr(args, "word_tags", False):
         cfg = replace(cfg, model=replace(cfg.model, word_tags=True))
+    if getattr(args, "speed_condition", False):
+        cfg = replace(cfg, model=replace(cfg.model, speed_condition=True))
     train_cfg = cfg.training
     rng = random.Random(args.seed)
     if args.threads:
@@ -215,9 +239,9 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     init = init_state(ae, cfg, args.init) if getattr(args, "init", None) else None
     items = encode_dataset(ae, args.data, device, progress=not args.quiet, mirror=getattr(args, "mirror", False),
                            side_canonical=cfg.model.side_canonical)  # fmt: skip
-    all_lat = torch.cat([lat for lat, _ in items])  # (N, d)
+    all_lat = torch.cat([lat for lat, _, _ in items])  # (N, d)
     enc = get_text_encoder(cfg.model.text_encoder, cfg.model.max_text_tokens)
-    captions = sorted({text for _, caps in items for text, _, _ in caps} | {NULL_PROMPT})
+    captions = sorted({text for _, caps, _ in items for text, _, _ in caps} | {NULL_PROMPT})
     cache = DiskTextCache(out / f"text_cache_{Path(enc.name).name}.safetensors", enc, captions,
                           show_progress=not args.quiet)  # fmt: skip
 
@@ -225,14 +249,20 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     tags = {text: tag for text, tag in zip(captions, enc.word_tags(captions))} if cfg.model.word_tags else None
     if init is not None:
         missing, unexpected = model.load_state_dict(init, strict=False)
-        if unexpected or set(missing) - {"word_tag.weight"}:
+        new = {"word_tag.weight", "speed_targets"} | {k for k in missing if k.startswith("speed_embed.")}
+        if unexpected or set(missing) - new:
             raise InputError(f"--init {args.init}: its weights do not fit this network ({missing or unexpected})")
     else:
         model.latent_mean.copy_(all_lat.mean(0))
         model.latent_std.copy_(all_lat.std(0).clamp(min=1e-4))
-    items = [(model.standardize(lat), caps) for lat, caps in items]
+    speed_drop = train_cfg.speed_drop if cfg.model.speed_condition else None
+    if cfg.model.speed_condition:
+        model.speed_targets.copy_(speed_targets(items))
+        if not args.quiet:
+            print("speed targets (m/s): " + ", ".join(f"{w} {v:.3f}" for w, v in zip(SPEED_WORDS, model.speed_targets)))
+    items = [(model.standardize(lat), caps, spd) for lat, caps, spd in items]
     model.to(device)
-    items = [(lat.to(device), caps) for lat, caps in items]
+    items = [(lat.to(device), caps, spd) for lat, caps, spd in items]
     pool = span_pool(items, weight) if weight != 1.0 else None
     ema = copy.deepcopy(model).requires_grad_(False)
     decay_params = [p for n, p in model.named_parameters() if p.ndim >= 2]
@@ -280,11 +310,14 @@ def train(args, cfg: GenConfig | None = None) -> dict:
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = train_cfg.lr * lr_factor(step, train_cfg.warmup, train_cfg.steps, cosine=train_cfg.cosine)
-        x1, pad, texts = sample_batch(items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng, pool)
+        x1, pad, texts, speeds = sample_batch(
+            items, train_cfg.batch_size, model.max_latents, train_cfg.cfg_drop, rng, pool, speed_drop
+        )  # fmt: skip
         tokens, text_pad = cache.tokens(texts)
         text_tags = pad_tags([tags[t] for t in texts], text_pad.shape[1]).to(device) if tags is not None else None
         x1, pad, tokens, text_pad = x1.to(device), pad.to(device), tokens.to(device), text_pad.to(device)
-        losses = model.loss(x1, pad, tokens, text_pad, text_tags)
+        speeds = speeds.to(device) if speed_drop is not None else None
+        losses = model.loss(x1, pad, tokens, text_pad, text_tags, speeds)
         if atm is not None:
             aligned = molingo_atm_step(atm, model, ae_on_device, x1, pad, tokens, text_pad, texts, text_tags)
             losses.update(atm_inter=aligned["inter"], atm_intra=aligned["intra"])

@@ -3,6 +3,8 @@ sampling CLI's outputs and its one-line errors."""
 
 from __future__ import annotations
 
+import math
+import shutil
 import types
 from dataclasses import replace
 
@@ -95,7 +97,6 @@ def trained(tiny_data, tmp_path_factory):
 
 
 def test_autoencoder_training_lowers_the_loss_and_resumes(trained, tiny_data, tmp_path):
-    import shutil
 
     from generator import train_ae
 
@@ -141,7 +142,6 @@ def test_generator_training_lowers_the_loss_and_resumes(trained):
 
 
 def test_generator_fine_tunes_with_the_atm_losses(trained, tiny_data, tmp_path):
-    import shutil
 
     from generator import train
     from generator.eval.evaluator import PRESETS, TMREvaluator, save_evaluator
@@ -227,7 +227,6 @@ def test_sample_cli_rejects_bad_input_with_one_line(trained, tmp_path, capsys, a
 
 
 def test_sample_cli_missing_or_corrupt_checkpoint(trained, tmp_path, capsys):
-    import shutil
 
     from generator.sample import main
 
@@ -251,8 +250,9 @@ def test_mirror_augmentation_adds_every_clip_mirrored_with_swapped_sides(trained
     plain = encode_dataset(ae, tiny_data, torch.device("cpu"), progress=False)
     both = encode_dataset(ae, tiny_data, torch.device("cpu"), progress=False, mirror=True)
     assert len(both) == 2 * len(plain)
-    for (lat, caps), (mlat, mcaps) in zip(both[0::2], both[1::2]):
+    for (lat, caps, spd), (mlat, mcaps, mspd) in zip(both[0::2], both[1::2]):
         assert lat.shape == mlat.shape and not torch.allclose(lat, mlat)
+        assert spd.shape == (len(lat),) and torch.equal(spd, mspd)  # a mirror image moves as fast
         assert [(a, b) for _, a, b in caps] == [(a, b) for _, a, b in mcaps]
 
 
@@ -331,7 +331,6 @@ def test_a_decoder_only_tune_keeps_the_latents_and_the_generator_on_them(trained
 
 
 def test_side_canonical_training_keeps_each_side_named_caption_once_with_right_first(trained, tiny_data, tmp_path):
-    import shutil
 
     from generator.data.mirror import canonical_sides, mirror_caption
     from generator.model.checkpoint import load_autoencoder
@@ -347,7 +346,7 @@ def test_side_canonical_training_keeps_each_side_named_caption_once_with_right_f
     canon = encode_dataset(ae, data, torch.device("cpu"), progress=False, side_canonical=True)
 
     def spans(items):
-        return sorted((t, a, b) for _, caps in items for t, a, b in caps)
+        return sorted((t, a, b) for _, caps, _ in items for t, a, b in caps)
 
     named = [s for s in spans(plain) if mirror_caption(s[0]) != s[0]]
     assert any("left" in t for t, _, _ in named) and any("right" in t for t, _, _ in named)
@@ -357,9 +356,9 @@ def test_side_canonical_training_keeps_each_side_named_caption_once_with_right_f
     others = [s for s in spans(plain) if mirror_caption(s[0]) == s[0]]
     assert sorted(others * 2) == [s for s in spans(canon) if mirror_caption(s[0]) == s[0]]  # and their mirrors
     # a left caption's span sits on the mirrored clip: its latents are the mirror image's encoding, not the clip's
-    by_caps = {id(caps): lat for lat, caps in canon}
-    left_clip_lat = {round(float(lat.sum()), 4) for lat, caps in plain if any("left" in t for t, _, _ in caps)}
-    on_mirror = [by_caps[id(caps)] for _, caps in canon if any("right" in t for t, _, _ in caps)]
+    by_caps = {id(caps): lat for lat, caps, _ in canon}
+    left_clip_lat = {round(float(lat.sum()), 4) for lat, caps, _ in plain if any("left" in t for t, _, _ in caps)}
+    on_mirror = [by_caps[id(caps)] for _, caps, _ in canon if any("right" in t for t, _, _ in caps)]
     assert left_clip_lat and not any(round(float(lat.sum()), 4) in left_clip_lat for lat in on_mirror)
 
 
@@ -388,14 +387,15 @@ def test_attribute_weight_draws_speed_and_count_captions_more_often():
 
     assert names_an_attribute("a person walks forward slowly") and names_an_attribute("jumps 3 times")
     assert names_an_attribute("squats twice") and not names_an_attribute("waves with the left hand")
-    lat = torch.zeros(8, 4)
-    items = [(lat, [("a person walks forward quickly", 0, 8), ("a person walks", 0, 8)]), (lat, [("a man bows", 0, 8)])]
+    lat, spd = torch.zeros(8, 4), torch.ones(8)
+    items = [(lat, [("a person walks forward quickly", 0, 8), ("a person walks", 0, 8)], spd),
+             (lat, [("a man bows", 0, 8)], spd)]  # fmt: skip
     pool = span_pool(items, 3.0)
-    _, _, texts = sample_batch(items, 4000, 8, 0.0, random.Random(0), pool)
+    _, _, texts, _ = sample_batch(items, 4000, 8, 0.0, random.Random(0), pool)
     share = {t: texts.count(t) / len(texts) for t in set(texts)}
     # weights: quickly 3/2, walks 1/2, bows 1 (of 3)
     assert abs(share["a person walks forward quickly"] - 0.5) < 0.03 and abs(share["a man bows"] - 1 / 3) < 0.03
-    _, _, plain = sample_batch(items, 4000, 8, 0.0, random.Random(0))
+    _, _, plain, _ = sample_batch(items, 4000, 8, 0.0, random.Random(0))
     assert abs(plain.count("a man bows") / 4000 - 0.5) < 0.03  # without a pool: clips, then captions, uniform
 
 
@@ -455,6 +455,41 @@ def test_a_word_tag_fine_tune_starts_as_its_init_and_learns_the_tag_vectors(trai
     argv[argv.index("--init") + 1], argv[argv.index("--out") + 1] = str(tmp_path / "tags"), str(tmp_path / "untag")
     argv.remove("--word-tags")
     with pytest.raises(InputError, match="--word-tags"):
+        train.train(train.build_parser().parse_args(argv), _with_steps(2))
+
+
+def test_a_speed_condition_fine_tune_starts_as_its_init_and_reads_the_speed_word(trained, tiny_data, tmp_path):
+    from generator import train
+    from generator.model.checkpoint import load_generator
+    from generator.sampling.sampler import SampleOptions, load_sampler
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    for path in (data / "texts").glob("*.txt"):  # the walks (1.2 m/s) now say "quickly"
+        path.write_text(path.read_text().replace("a person walks forward", "a person walks forward quickly"))
+    argv = ["--data", str(data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "speed"), "--seed", "1",
+            "--quiet", "--init", str(trained["gen"]), "--speed-condition"]  # fmt: skip
+    result = train.train(train.build_parser().parse_args(argv), _with_steps(4))
+    assert result["first_loss"] < 0.7 * trained["gen_result"]["first_loss"]  # a zero embedding: the init's model
+    tuned, _, config = load_generator(tmp_path / "speed")
+    assert config["gen"]["model"]["speed_condition"] is True
+    assert tuned.speed_embed.net[-1].weight.abs().sum() > 0  # it learnt from the walks' speeds
+    slow, quick = tuned.speed_targets.tolist()
+    assert math.isnan(slow) and abs(quick - 1.2) < 0.1  # no caption says slowly; the quick walks' measured speed
+    sampler, _ = load_sampler(tmp_path / "speed")
+    speeds = sampler.prompt_speeds(["a person walks forward quickly", "a person walks forward"])
+    assert speeds[0] == tuned.speed_targets[1] and torch.isnan(speeds[1])
+    opts = SampleOptions(seed=2, outer_steps=2, flow_steps=2, postprocess=False)
+    told = sampler.generate(["a person walks forward quickly"], [40], opts)[0]
+    assert np.isfinite(told).all()
+    sampler.model.speed_embed.net[-1].weight.data.zero_()
+    sampler.model.speed_embed.net[-1].bias.data.zero_()
+    assert not np.allclose(told, sampler.generate(["a person walks forward quickly"], [40], opts)[0], atol=1e-4)
+    plain, _ = load_sampler(trained["gen"])
+    assert plain.prompt_speeds(["a person walks forward quickly"]) is None
+    argv[argv.index("--init") + 1], argv[argv.index("--out") + 1] = str(tmp_path / "speed"), str(tmp_path / "none")
+    argv.remove("--speed-condition")
+    with pytest.raises(InputError, match="--speed-condition"):
         train.train(train.build_parser().parse_args(argv), _with_steps(2))
 
 
