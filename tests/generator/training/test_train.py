@@ -434,18 +434,27 @@ def test_attribute_guidance_changes_only_prompts_with_modifiers_and_is_off_at_ze
     assert np.allclose(ref, sampler.generate(prompts[:1], [40], guided)[0], atol=1e-3)
 
 
-def test_a_word_tag_fine_tune_starts_as_its_init_and_learns_the_tag_vectors(trained, tiny_data, tmp_path):
+def _fine_tune_from(trained, data, out, flag: str):
+    """(argv, tuned network) of a 4-step fine-tune of the trained generator that switches `flag` on; the new part
+    starts at zero, so the first loss is the init's, and the checkpoint records the switch."""
     from generator import train
     from generator.model.checkpoint import load_generator
+
+    argv = ["--data", str(data), "--ae", str(trained["ae"]), "--out", str(out), "--seed", "1", "--quiet",
+            "--init", str(trained["gen"]), flag]  # fmt: skip
+    result = train.train(train.build_parser().parse_args(argv), _with_steps(4))
+    assert result["first_loss"] < 0.7 * trained["gen_result"]["first_loss"]
+    tuned, _, config = load_generator(out)
+    assert config["gen"]["model"][flag[2:].replace("-", "_")] is True
+    return argv, tuned
+
+
+def test_a_word_tag_fine_tune_starts_as_its_init_and_learns_the_tag_vectors(trained, tiny_data, tmp_path):
+    from generator import train
     from generator.model.word_tags import TAGS
     from generator.sampling.sampler import SampleOptions, load_sampler
 
-    argv = ["--data", str(tiny_data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "tags"), "--seed", "1",
-            "--quiet", "--init", str(trained["gen"]), "--word-tags"]  # fmt: skip
-    result = train.train(train.build_parser().parse_args(argv), _with_steps(4))
-    assert result["first_loss"] < 0.7 * trained["gen_result"]["first_loss"]  # zero tag vectors: the init's model
-    tuned, _, config = load_generator(tmp_path / "tags")
-    assert config["gen"]["model"]["word_tags"] is True
+    argv, tuned = _fine_tune_from(trained, tiny_data, tmp_path / "tags", "--word-tags")
     learned = tuned.word_tag.weight.abs().sum(1)
     assert learned[TAGS.index("right")] > 0 and learned[TAGS.index("forward")] > 0  # words of the tiny captions
     assert learned[TAGS.index("quick")] == 0  # no caption says it: its vector never moved
@@ -460,19 +469,13 @@ def test_a_word_tag_fine_tune_starts_as_its_init_and_learns_the_tag_vectors(trai
 
 def test_a_speed_condition_fine_tune_starts_as_its_init_and_reads_the_speed_word(trained, tiny_data, tmp_path):
     from generator import train
-    from generator.model.checkpoint import load_generator
     from generator.sampling.sampler import SampleOptions, load_sampler
 
     data = tmp_path / "data"
     shutil.copytree(tiny_data, data)
     for path in (data / "texts").glob("*.txt"):  # the walks (1.2 m/s) now say "quickly"
         path.write_text(path.read_text().replace("a person walks forward", "a person walks forward quickly"))
-    argv = ["--data", str(data), "--ae", str(trained["ae"]), "--out", str(tmp_path / "speed"), "--seed", "1",
-            "--quiet", "--init", str(trained["gen"]), "--speed-condition"]  # fmt: skip
-    result = train.train(train.build_parser().parse_args(argv), _with_steps(4))
-    assert result["first_loss"] < 0.7 * trained["gen_result"]["first_loss"]  # a zero embedding: the init's model
-    tuned, _, config = load_generator(tmp_path / "speed")
-    assert config["gen"]["model"]["speed_condition"] is True
+    argv, tuned = _fine_tune_from(trained, data, tmp_path / "speed", "--speed-condition")
     assert tuned.speed_embed.net[-1].weight.abs().sum() > 0  # it learnt from the walks' speeds
     slow, quick = tuned.speed_targets.tolist()
     assert math.isnan(slow) and abs(quick - 1.2) < 0.1  # no caption says slowly; the quick walks' measured speed
